@@ -1,0 +1,87 @@
+/**
+ * The outside world as modules see it. Implementations live next to their owners
+ * (`modules/action/outbound.ts`, `modules/action/misp_client.ts`…); tests pass fakes of these
+ * interfaces or real implementations pointed at local servers.
+ *
+ * @module
+ */
+
+import type { TemplateEscape } from "../engine/model.ts";
+
+/** An outbound HTTP request to a URL that came from a workflow param. */
+export interface OutboundRequest {
+  method: string;
+  url: string;
+  headers?: Record<string, string>;
+  body?: string | Uint8Array;
+  /** Default: `OUTBOUND_TIMEOUT_MS`. */
+  timeoutMs?: number;
+  /** Default: `OUTBOUND_MAX_RESPONSE_BYTES`; a longer answer is cut and flagged. */
+  maxResponseBytes?: number;
+  /** MISP's `self_signed: allow`: accept a certificate that does not verify. */
+  allowSelfSigned?: boolean;
+}
+
+/** The answer to an outbound request, body already read (and capped). */
+export interface OutboundResponse {
+  status: number;
+  headers: Headers;
+  body: string;
+  truncated: boolean;
+}
+
+/**
+ * Sends a request after checking the URL (and every redirect) against loopback, private,
+ * link-local and metadata ranges. Throws `OutboundBlockedError` or a wire error.
+ */
+export type OutboundFetch = (request: OutboundRequest) => Promise<OutboundResponse>;
+
+/** MISP's REST API (`MISP_URL`, `MISP_API_KEY`). */
+export interface MispApi {
+  /** Calls MISP; resolves with the decoded JSON answer, throws `MispError` on refusal or wire failure. */
+  request<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
+}
+
+/** A mail to send. */
+export interface MailMessage {
+  to: string[];
+  subject: string;
+  text: string;
+  html?: string;
+  from?: string;
+}
+
+/** SMTP (`SMTP_URL`). */
+export interface MailTransport {
+  send(message: MailMessage): Promise<{ messageId: string }>;
+}
+
+/** A ZeroMQ publisher socket. */
+export interface ZmqPublisher {
+  publish(topic: string, message: string): Promise<void>;
+}
+
+/** Options for rendering a Jinja-compatible template. */
+export interface TemplateOptions {
+  escape?: TemplateEscape;
+}
+
+/** Renders a template against the roaming data, sandboxed; throws `TemplateError` with the line. */
+export type TemplateRenderer = (
+  template: string,
+  data: unknown,
+  options?: TemplateOptions,
+) => string;
+
+/** Everything an action may use. Unset integrations are `null`: the module fails with a clear error. */
+export interface ModuleServices {
+  outboundFetch: OutboundFetch | null;
+  misp: MispApi | null;
+  mail: MailTransport | null;
+  zmq: ZmqPublisher | null;
+  renderTemplate: TemplateRenderer;
+  /** Milliseconds since the epoch. */
+  now: () => number;
+  /** Values that must never appear in traces, logs or chat (API keys, tokens). */
+  secrets: string[];
+}
