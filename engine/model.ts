@@ -185,6 +185,14 @@ export interface DeferredWalk {
   from_node_id: string;
 }
 
+/** A non-blocking action that failed on a transient error, to retry from the queue. */
+export interface ActionRetry {
+  node_id: string;
+  /** Roaming data (filtered view) the node saw, to run it again on the same input. */
+  data: JsonObject;
+  error: string;
+}
+
 /** Who or what started a run. */
 export interface RunActor {
   kind: "misp" | "webhook" | "replay" | "chat" | "api" | "cli" | "queue";
@@ -204,5 +212,7 @@ export interface RunResult {
   deciding_node_id?: string;
   /** Concurrent-task sub-walks to run after the main walk (queue or in-process). */
   deferred: DeferredWalk[];
+  /** Non-blocking actions that failed transiently (`TransientError`), for queue retries. */
+  retries: ActionRetry[];
   duration_ms: number;
 }
