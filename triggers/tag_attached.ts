@@ -1,0 +1,64 @@
+/**
+ * The `tag-attached-after-save` trigger's params and entry condition (reference §4.2).
+ *
+ * @module
+ */
+
+import type { JsonObject, ParamDescriptor } from "../engine/model.ts";
+import { isPhpEmpty, isPlainObject } from "./json_shape.ts";
+
+/** The trigger's params, with MISP's ids, labels, options and defaults. */
+export const TAG_ATTACHED_PARAMS: ParamDescriptor[] = [
+  {
+    id: "scope",
+    label: "Scope",
+    type: "select",
+    options: { event: "Event", attribute: "Attributes", any: "Any" },
+    default: "event",
+  },
+  {
+    id: "locality",
+    label: "Tag Locality",
+    type: "select",
+    options: { local: "Local", global: "Global", any: "Any" },
+    default: "local",
+  },
+  { id: "tag", label: "Tags", type: "input", placeholder: "Type a tag" },
+];
+
+/**
+ * MISP's entry condition on the raw `{Tag: {…}}` data: false when the tag's target (event or
+ * attribute), locality (local or global) or name does not match the trigger node's params.
+ * Params take MISP's resolution: a missing or null value falls back to the default.
+ */
+export function acceptsTagAttached(raw: JsonObject, params: Record<string, unknown>): boolean {
+  const scope = paramValue(params, "scope");
+  const locality = paramValue(params, "locality");
+  const name = paramValue(params, "tag");
+  const tag = isPlainObject(raw.Tag) ? raw.Tag : {};
+  if (scope === "attribute" && isPhpEmpty(tag.attribute_id)) return false;
+  if (scope === "event" && !isPhpEmpty(tag.attribute_id)) return false;
+  if (locality === "local" && isPhpEmpty(tag.local)) return false;
+  if (locality === "global" && !isPhpEmpty(tag.local)) return false;
+  return isPhpEmpty(name) || looseEquals(tag.name, name);
+}
+
+function paramValue(params: Record<string, unknown>, id: string): unknown {
+  const value = params[id];
+  if (value !== undefined && value !== null) return value;
+  return TAG_ATTACHED_PARAMS.find((param) => param.id === id)?.default ?? "";
+}
+
+const NUMERIC = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
+
+/**
+ * PHP 8 `==` between a tag name and a non-empty param: numeric strings compare as numbers, a
+ * missing name equals nothing.
+ */
+function looseEquals(left: unknown, right: unknown): boolean {
+  if (left === undefined || left === null) return false;
+  const a = String(left);
+  const b = String(right);
+  if (NUMERIC.test(a) && NUMERIC.test(b)) return Number(a) === Number(b);
+  return a === b;
+}
