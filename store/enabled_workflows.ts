@@ -1,0 +1,93 @@
+/**
+ * The verdict hot path's workflow lookup: a per-process cache of workflows by trigger, reloaded
+ * when the `["workflows_revision"]` counter (bumped by every workflow write) changes.
+ *
+ * @module
+ */
+
+import { KEY_WORKFLOWS, KEY_WORKFLOWS_REVISION } from "./keys.ts";
+import type { StoredWorkflow } from "./types.ts";
+
+/** Options of `listEnabledWorkflows`. */
+export interface ListEnabledWorkflowsOptions {
+  /** Clock, for tests: decides whether a `disabled_until` has passed. */
+  now?: Date;
+}
+
+interface EnabledList {
+  workflows: StoredWorkflow[];
+  /** Epoch ms the list was built for; an earlier clock (tests) rebuilds it. */
+  builtAt: number;
+  /** Epoch ms at which a `disabled_until` in this trigger passes and the list must be rebuilt. */
+  validUntil: number;
+}
+
+interface CacheState {
+  /** Versionstamp of the revision counter the cache was loaded at (null: never written). */
+  revision: string | null;
+  byTrigger: Map<string, StoredWorkflow[]>;
+  enabled: Map<string, EnabledList>;
+}
+
+const caches = new WeakMap<Deno.Kv, CacheState>();
+const REVISION_KEY: Deno.KvKey = [KEY_WORKFLOWS_REVISION];
+
+/**
+ * True when the workflow runs at `now`: enabled, or disabled with a `disabled_until` that has
+ * passed.
+ */
+export function isWorkflowEnabled(stored: StoredWorkflow, now: Date = new Date()): boolean {
+  if (stored.workflow.enabled) return true;
+  return stored.disabled_until !== undefined && Date.parse(stored.disabled_until) <= now.getTime();
+}
+
+/**
+ * The workflows of `trigger` that run now, in ascending `order` (then name). One strongly
+ * consistent `kv.get` of the revision counter per call; the workflows come from memory unless a
+ * write happened since the last call.
+ */
+export async function listEnabledWorkflows(
+  kv: Deno.Kv,
+  trigger: string,
+  options: ListEnabledWorkflowsOptions = {},
+): Promise<StoredWorkflow[]> {
+  const revision = (await kv.get(REVISION_KEY)).versionstamp;
+  let state = caches.get(kv);
+  if (!state || state.revision !== revision) {
+    state = await loadCache(kv, revision);
+    caches.set(kv, state);
+  }
+  const now = options.now ?? new Date();
+  let list = state.enabled.get(trigger);
+  if (!list || now.getTime() >= list.validUntil || now.getTime() < list.builtAt) {
+    list = buildEnabledList(state.byTrigger.get(trigger) ?? [], now);
+    state.enabled.set(trigger, list);
+  }
+  return list.workflows.slice();
+}
+
+async function loadCache(kv: Deno.Kv, revision: string | null): Promise<CacheState> {
+  const byTrigger = new Map<string, StoredWorkflow[]>();
+  for await (const entry of kv.list<StoredWorkflow>({ prefix: [KEY_WORKFLOWS] })) {
+    const trigger = entry.value.workflow.trigger;
+    const list = byTrigger.get(trigger) ?? [];
+    list.push(entry.value);
+    byTrigger.set(trigger, list);
+  }
+  for (const list of byTrigger.values()) {
+    list.sort((a, b) => a.workflow.order - b.workflow.order || a.name.localeCompare(b.name));
+  }
+  return { revision, byTrigger, enabled: new Map() };
+}
+
+function buildEnabledList(workflows: StoredWorkflow[], now: Date): EnabledList {
+  let validUntil = Number.POSITIVE_INFINITY;
+  const enabled = workflows.filter((stored) => {
+    if (isWorkflowEnabled(stored, now)) return true;
+    if (stored.disabled_until !== undefined) {
+      validUntil = Math.min(validUntil, Date.parse(stored.disabled_until));
+    }
+    return false;
+  });
+  return { workflows: enabled, builtAt: now.getTime(), validUntil };
+}

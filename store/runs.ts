@@ -1,0 +1,342 @@
+/**
+ * Run repository: runs with chunked traces and content-addressed chunked inputs, indexes by
+ * workflow, trigger, outcome, event and time, group commits, retention and cursor paging.
+ *
+ * @module
+ */
+
+import { encodeTime } from "ulid";
+import type { Outcome, TraceEntry } from "../engine/model.ts";
+import {
+  decodeJson,
+  encodeJson,
+  jsonByteLength,
+  readChunks,
+  sha256Hex,
+  splitChunks,
+} from "./chunks.ts";
+import { commitPlanned, type CommitUnit, planCommits } from "./commit_plan.ts";
+import {
+  DAY_MS,
+  DEFAULT_PAGE_SIZE,
+  DEFAULT_RUN_RETENTION_DAYS,
+  KEY_RUN_INPUTS,
+  KEY_RUN_TRACES,
+  KEY_RUNS,
+  KEY_RUNS_BY_EVENT,
+  KEY_RUNS_BY_OUTCOME,
+  KEY_RUNS_BY_TRIGGER,
+  KEY_RUNS_BY_WORKFLOW,
+  MAX_GET_MANY_KEYS,
+  MAX_LIST_SCAN,
+  MAX_PAGE_SIZE,
+  MAX_RUN_SUMMARY_BYTES,
+} from "./keys.ts";
+import type { Page, RunRecord } from "./types.ts";
+
+/** A run summary as stored under `["runs", id]`: the record without its trace, plus chunk counts. */
+export interface StoredRunSummary extends Omit<RunRecord, "trace"> {
+  "trace_chunks": number;
+  "trace_bytes": number;
+  "input_chunks": number;
+  "input_bytes": number;
+  /** ISO time after which readers treat the run as gone, whether or not KV purged it yet. */
+  "expires_at": string;
+}
+
+/** Options of `saveRun` and `saveRuns`. */
+export interface SaveRunsOptions {
+  /** Days to keep the run, its trace and input (`FLOWGATE_RETENTION_DAYS`, default 14). */
+  retentionDays?: number;
+  /** Clock, for tests. */
+  now?: Date;
+}
+
+/** Options of `saveRun`. */
+export interface SaveRunOptions extends SaveRunsOptions {
+  /** The exact input the run saw; stored once per distinct content. */
+  input: unknown;
+  /** The input's JSON exactly as received (the request body), which spares re-serialising it. */
+  inputJson?: string;
+}
+
+/** Options of the run readers. */
+export interface ReadRunOptions {
+  /** Clock, for tests: runs past their `expires_at` at this time are not returned. */
+  now?: Date;
+}
+
+/** Filters and paging of `listRuns`. */
+export interface ListRunsOptions extends ReadRunOptions {
+  workflowId?: string;
+  trigger?: string;
+  outcome?: Outcome;
+  eventUuid?: string;
+  /** Runs started at or after this time (by the time part of the run's ULID). */
+  since?: Date | string;
+  /** Runs started at or before this time (by the time part of the run's ULID). */
+  until?: Date | string;
+  /** Page size, default 50, at most 500. */
+  limit?: number;
+  /** The `cursor` of the previous page, with the same filters. */
+  cursor?: string;
+}
+
+/** A run to save with its input, for `saveRuns` and restores. */
+export interface RunToSave {
+  run: RunRecord;
+  input: unknown;
+  /** The input's JSON exactly as received; when given, stored as is instead of `input`'s JSON. */
+  inputJson?: string;
+}
+
+/**
+ * Saves one run: trace and input chunks, then the summary and its index entries, in one atomic
+ * commit when it fits (several, summary last, when the run exceeds one commit).
+ */
+export async function saveRun(kv: Deno.Kv, run: RunRecord, options: SaveRunOptions): Promise<void> {
+  const { input, inputJson } = options;
+  await saveRuns(kv, [{ run, input, ...(inputJson === undefined ? {} : { inputJson }) }], options);
+}
+
+/**
+ * Saves several runs in as few commits as KV's limits allow: the server's group commit. Every
+ * run's summary lands in the last commit that touches that run, so readers never see half a run.
+ */
+export async function saveRuns(
+  kv: Deno.Kv,
+  runs: RunToSave[],
+  options: SaveRunsOptions = {},
+): Promise<void> {
+  const now = (options.now ?? new Date()).getTime();
+  const retentionMs = (options.retentionDays ?? DEFAULT_RUN_RETENTION_DAYS) * DAY_MS;
+  const expiresAt = new Date(now + retentionMs).toISOString();
+  // Expiry is relative to the real clock: KV's `expireIn` is.
+  await writeRuns(kv, runs.map((item) => ({ ...item, expiresAt })));
+}
+
+/**
+ * Writes runs with an explicit expiry each (restores keep the original one); runs already past
+ * it are skipped.
+ */
+export async function writeRuns(
+  kv: Deno.Kv,
+  runs: (RunToSave & { expiresAt: string })[],
+  options: { now?: number } = {},
+): Promise<void> {
+  const now = options.now ?? Date.now();
+  const units: CommitUnit[] = [];
+  const inputsWritten = new Set<string>();
+  // Runs of one request share one input object: serialise and hash it once.
+  const encoded = new Map<unknown, { bytes: Uint8Array; hash: string }>();
+  for (const { run, input, inputJson, expiresAt } of runs) {
+    const expireIn = Date.parse(expiresAt) - now;
+    if (!(expireIn > 0)) continue;
+    const source = inputJson ?? input;
+    let encodedInput = encoded.get(source);
+    if (!encodedInput) {
+      const bytes = inputJson === undefined
+        ? encodeJson(input)
+        : new TextEncoder().encode(inputJson);
+      encodedInput = { bytes, hash: await sha256Hex(bytes) };
+      encoded.set(source, encodedInput);
+    }
+    const { bytes: inputBytes, hash: inputHash } = encodedInput;
+    const inputChunks = splitChunks(inputBytes);
+    const { trace, ...rest } = run;
+    const traceChunks = splitChunks(encodeJson(trace));
+    const summary: StoredRunSummary = {
+      ...rest,
+      "input_hash": inputHash,
+      "trace_chunks": traceChunks.length,
+      "trace_bytes": traceChunks.reduce((sum, chunk) => sum + chunk.length, 0),
+      "input_chunks": inputChunks.length,
+      "input_bytes": inputBytes.length,
+      "expires_at": expiresAt,
+    };
+    const summaryBytes = jsonByteLength(summary);
+    if (summaryBytes > MAX_RUN_SUMMARY_BYTES) {
+      throw new RangeError(
+        `Cannot save run "${run.id}": its summary takes ${summaryBytes} bytes, over the ${MAX_RUN_SUMMARY_BYTES}-byte limit`,
+      );
+    }
+    traceChunks.forEach((chunk, i) =>
+      units.push([{ key: [KEY_RUN_TRACES, run.id, i], value: chunk, expireIn }])
+    );
+    if (!inputsWritten.has(inputHash)) {
+      inputsWritten.add(inputHash);
+      inputChunks.forEach((chunk, i) =>
+        units.push([{ key: [KEY_RUN_INPUTS, inputHash, i], value: chunk, expireIn }])
+      );
+    }
+    units.push([
+      ...runIndexKeys(summary).map((key) => ({ key, value: null, expireIn })),
+      { key: [KEY_RUNS, run.id], value: summary, expireIn },
+    ]);
+  }
+  await commitPlanned(kv, planCommits(units));
+}
+
+/** The index keys of a run (workflow, trigger, outcome, event uuid when known). */
+function runIndexKeys(summary: StoredRunSummary): Deno.KvKey[] {
+  const keys: Deno.KvKey[] = [
+    [KEY_RUNS_BY_WORKFLOW, summary.workflow_id, summary.id],
+    [KEY_RUNS_BY_TRIGGER, summary.trigger, summary.id],
+    [KEY_RUNS_BY_OUTCOME, summary.outcome, summary.id],
+  ];
+  if (summary.event?.uuid) keys.push([KEY_RUNS_BY_EVENT, summary.event.uuid, summary.id]);
+  return keys;
+}
+
+/** The stored summary of a run (no trace), or null when missing or past its retention. */
+export async function getRunSummary(
+  kv: Deno.Kv,
+  id: string,
+  options: ReadRunOptions = {},
+): Promise<StoredRunSummary | null> {
+  const summary = (await kv.get<StoredRunSummary>([KEY_RUNS, id])).value;
+  return summary && isLive(summary, options.now) ? summary : null;
+}
+
+/** A whole run with its trace, or null when missing, expired or incompletely stored. */
+export async function getRun(
+  kv: Deno.Kv,
+  id: string,
+  options: ReadRunOptions = {},
+): Promise<RunRecord | null> {
+  const summary = await getRunSummary(kv, id, options);
+  if (!summary) return null;
+  const bytes = await readChunks(kv, [KEY_RUN_TRACES, id], summary.trace_chunks);
+  if (!bytes) return null;
+  return toRecord(summary, decodeJson(bytes) as TraceEntry[]);
+}
+
+/** The exact input a run saw, or null when the run or its input is gone. */
+export async function getRunInput(
+  kv: Deno.Kv,
+  id: string,
+  options: ReadRunOptions = {},
+): Promise<unknown | null> {
+  const summary = await getRunSummary(kv, id, options);
+  if (!summary) return null;
+  const bytes = await readChunks(kv, [KEY_RUN_INPUTS, summary.input_hash], summary.input_chunks);
+  return bytes ? decodeJson(bytes) : null;
+}
+
+/**
+ * Runs newest first, filtered, as summaries (`trace` is empty: `getRun` has it). Uses the most
+ * selective index for the filters given and checks the others on each summary.
+ */
+export async function listRuns(
+  kv: Deno.Kv,
+  options: ListRunsOptions = {},
+): Promise<Page<RunRecord>> {
+  const page = await listRunSummaries(kv, options);
+  return {
+    items: page.items.map((summary) => toRecord(summary, [])),
+    ...(page.cursor ? { cursor: page.cursor } : {}),
+  };
+}
+
+/** Like `listRuns`, returning the stored summaries with their chunk counts and expiry. */
+export async function listRunSummaries(
+  kv: Deno.Kv,
+  options: ListRunsOptions = {},
+): Promise<Page<StoredRunSummary>> {
+  const limit = Math.min(Math.max(1, options.limit ?? DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE);
+  const prefix = indexPrefix(options);
+  const selector = rangeSelector(prefix, options);
+  const primary = prefix.length === 1;
+  const entries = kv.list<StoredRunSummary | null>(selector, {
+    reverse: true,
+    ...(options.cursor ? { cursor: options.cursor } : {}),
+    batchSize: Math.min(limit + 1, MAX_PAGE_SIZE),
+  });
+  const items: StoredRunSummary[] = [];
+  let pending: { id: string; cursor: string; summary?: StoredRunSummary }[] = [];
+  let scanned = 0;
+  let lastCursor: string | undefined;
+  // Resolves pending index entries in order; returns the cursor to stop at once the page is full.
+  const flush = async (): Promise<string | undefined> => {
+    const missing = pending.filter((item) => !item.summary);
+    for (let i = 0; i < missing.length; i += MAX_GET_MANY_KEYS) {
+      const batch = missing.slice(i, i + MAX_GET_MANY_KEYS);
+      const found = await kv.getMany<StoredRunSummary[]>(batch.map((item) => [KEY_RUNS, item.id]));
+      batch.forEach((item, j) => {
+        const value = found[j]?.value;
+        if (value) item.summary = value;
+      });
+    }
+    for (const item of pending) {
+      if (item.summary && matches(item.summary, options)) items.push(item.summary);
+      if (items.length === limit) return item.cursor;
+    }
+    pending = [];
+    return undefined;
+  };
+  for await (const entry of entries) {
+    const id = entry.key.at(-1) as string;
+    lastCursor = entries.cursor;
+    pending.push({
+      id,
+      cursor: lastCursor,
+      ...(primary && entry.value ? { summary: entry.value } : {}),
+    });
+    scanned++;
+    if (
+      pending.length >= MAX_GET_MANY_KEYS || (primary && pending.length >= limit - items.length)
+    ) {
+      const stop = await flush();
+      if (stop) return { items, cursor: stop };
+      if (scanned >= MAX_LIST_SCAN) return { items, cursor: lastCursor };
+    }
+  }
+  const stop = await flush();
+  return stop ? { items, cursor: stop } : { items };
+}
+
+function indexPrefix(options: ListRunsOptions): Deno.KvKey {
+  if (options.eventUuid !== undefined) return [KEY_RUNS_BY_EVENT, options.eventUuid];
+  if (options.workflowId !== undefined) return [KEY_RUNS_BY_WORKFLOW, options.workflowId];
+  if (options.outcome !== undefined) return [KEY_RUNS_BY_OUTCOME, options.outcome];
+  if (options.trigger !== undefined) return [KEY_RUNS_BY_TRIGGER, options.trigger];
+  return [KEY_RUNS];
+}
+
+/** A prefix selector, or a ULID range under the prefix when `since` or `until` is given. */
+function rangeSelector(prefix: Deno.KvKey, options: ListRunsOptions): Deno.KvListSelector {
+  if (options.since === undefined && options.until === undefined) return { prefix };
+  const start = options.since === undefined ? "" : ulidFloor(new Date(options.since).getTime());
+  // "~" sorts after every ULID character, so it closes an open-ended range.
+  const end = options.until === undefined ? "~" : ulidFloor(new Date(options.until).getTime() + 1);
+  return { start: [...prefix, start], end: [...prefix, end] };
+}
+
+/** The smallest ULID of millisecond `ms`. */
+function ulidFloor(ms: number): string {
+  return encodeTime(Math.max(0, ms), 10) + "0".repeat(16);
+}
+
+function matches(summary: StoredRunSummary, options: ListRunsOptions): boolean {
+  return isLive(summary, options.now) &&
+    (options.workflowId === undefined || summary.workflow_id === options.workflowId) &&
+    (options.trigger === undefined || summary.trigger === options.trigger) &&
+    (options.outcome === undefined || summary.outcome === options.outcome) &&
+    (options.eventUuid === undefined || summary.event?.uuid === options.eventUuid);
+}
+
+function isLive(summary: StoredRunSummary, now: Date = new Date()): boolean {
+  return Date.parse(summary.expires_at) > now.getTime();
+}
+
+function toRecord(summary: StoredRunSummary, trace: TraceEntry[]): RunRecord {
+  const {
+    trace_chunks: _traceChunks,
+    trace_bytes: _traceBytes,
+    input_chunks: _inputChunks,
+    input_bytes: _inputBytes,
+    expires_at: _expiresAt,
+    ...record
+  } = summary;
+  return { ...record, trace };
+}
