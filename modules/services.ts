@@ -36,10 +36,21 @@ export interface OutboundResponse {
  */
 export type OutboundFetch = (request: OutboundRequest) => Promise<OutboundResponse>;
 
+/** Options of one MISP call. */
+export interface MispRequestOptions {
+  /** Stops the call and its retries (the run's deadline: `ModuleContext.signal`). */
+  signal?: AbortSignal;
+}
+
 /** MISP's REST API (`MISP_URL`, `MISP_API_KEY`). */
 export interface MispApi {
   /** Calls MISP; resolves with the decoded JSON answer, throws `MispError` on refusal or wire failure. */
-  request<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
+  request<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    options?: MispRequestOptions,
+  ): Promise<T>;
 }
 
 /** A mail to send. */

@@ -1,0 +1,150 @@
+/**
+ * Attaching and detaching tags through MISP's REST API (reference §3.3), and mirroring the change
+ * into the roaming data (`Tag` and `_allTags`) as newer MISP does, so downstream nodes see it.
+ *
+ * @module
+ */
+
+import type { JsonObject } from "../../engine/model.ts";
+import type { ModuleContext } from "../module.ts";
+import { MispError } from "./misp_client.ts";
+import { callMisp } from "./misp_operation.ts";
+import { isObject } from "./node_filters.ts";
+import { byId, eventOf, updateAttributes } from "./roaming_event.ts";
+
+/** What a tag goes on: the event or one attribute. */
+export interface TagTarget {
+  scope: "event" | "attribute";
+  id: string;
+  uuid: string;
+}
+
+/** A tag to attach. */
+export interface TagSpec {
+  name: string;
+  local: boolean;
+  /** Sent as PyMISP does; older MISP ignores it (reference §9.10). */
+  relationshipType?: string;
+}
+
+/** The target for the event of the roaming data. */
+export function eventTarget(data: JsonObject): TagTarget {
+  const event = eventOf(data);
+  return { scope: "event", id: String(event.id ?? ""), uuid: String(event.uuid ?? "") };
+}
+
+/** The target for one attribute. */
+export function attributeTarget(attribute: JsonObject): TagTarget {
+  return { scope: "attribute", id: String(attribute.id ?? ""), uuid: String(attribute.uuid ?? "") };
+}
+
+/** The tags already on a target in the roaming data (`Event.Tag` or the attribute's `Tag`). */
+export function tagsOf(holder: JsonObject): JsonObject[] {
+  return Array.isArray(holder.Tag) ? holder.Tag.filter(isObject) : [];
+}
+
+/** `POST /tags/attachTagToObject`; true once MISP accepted (or, dry, would be asked). */
+export async function attachTag(
+  context: ModuleContext,
+  target: TagTarget,
+  tag: TagSpec,
+): Promise<boolean> {
+  const body: JsonObject = { uuid: target.uuid, tag: tag.name, local: tag.local };
+  if (tag.relationshipType) body.relationship_type = tag.relationshipType;
+  await callMisp(context, {
+    method: "POST",
+    path: "/tags/attachTagToObject",
+    body,
+    summary: `attach ${
+      tag.local ? "local" : "global"
+    } tag "${tag.name}" to ${target.scope} ${target.id}`,
+    details: {
+      scope: target.scope,
+      target_id: target.id,
+      target_uuid: target.uuid,
+      tag: tag.name,
+      local: tag.local,
+    },
+  });
+  return true;
+}
+
+/**
+ * `POST /tags/removeTagFromObject`. MISP answers 404 when the tag is not attached (any more):
+ * that counts as done, like MISP's own removal of a tag that is not there.
+ */
+export async function detachTag(
+  context: ModuleContext,
+  target: TagTarget,
+  name: string,
+): Promise<boolean> {
+  try {
+    await callMisp(context, {
+      method: "POST",
+      path: "/tags/removeTagFromObject",
+      body: { uuid: target.uuid, tag: name },
+      summary: `remove tag "${name}" from ${target.scope} ${target.id}`,
+      details: { scope: target.scope, target_id: target.id, target_uuid: target.uuid, tag: name },
+    });
+  } catch (error) {
+    if (error instanceof MispError && error.status === 404) return true;
+    throw error;
+  }
+  return true;
+}
+
+/** Returns a copy of the data with the tag added to the target's `Tag` and to `_allTags`. */
+export function mirrorAttachedTag(data: JsonObject, target: TagTarget, tag: TagSpec): JsonObject {
+  const entry: JsonObject = { name: tag.name, local: tag.local };
+  if (tag.relationshipType) entry.relationship_type = tag.relationshipType;
+  const hasName = (list: unknown) =>
+    Array.isArray(list) && list.some((item) => isObject(item) && sameName(item.name, tag.name));
+  if (target.scope === "event") {
+    const event = eventOf(data);
+    if (hasName(event.Tag)) return data;
+    const next = { ...data, Event: { ...event, Tag: [...tagsOf(event), entry] } };
+    return updateAttributes(next, () => true, (attribute) => addAllTag(attribute, entry, true));
+  }
+  return updateAttributes(
+    data,
+    byId(target.id),
+    (attribute) =>
+      hasName(attribute.Tag)
+        ? attribute
+        : addAllTag({ ...attribute, Tag: [...tagsOf(attribute), entry] }, entry, false),
+  );
+}
+
+/** Returns a copy of the data without the tag on the target's `Tag` and `_allTags`. */
+export function mirrorDetachedTag(data: JsonObject, target: TagTarget, name: string): JsonObject {
+  const keep = (item: JsonObject) => !sameName(item.name, name);
+  const dropAllTag = (attribute: JsonObject, inherited: boolean): JsonObject =>
+    Array.isArray(attribute._allTags)
+      ? {
+        ...attribute,
+        _allTags: attribute._allTags.filter((item) =>
+          !isObject(item) || Boolean(item.inherited) !== inherited || keep(item)
+        ),
+      }
+      : attribute;
+  if (target.scope === "event") {
+    const event = eventOf(data);
+    const next = { ...data, Event: { ...event, Tag: tagsOf(event).filter(keep) } };
+    return updateAttributes(next, () => true, (attribute) => dropAllTag(attribute, true));
+  }
+  return updateAttributes(
+    data,
+    byId(target.id),
+    (attribute) => dropAllTag({ ...attribute, Tag: tagsOf(attribute).filter(keep) }, false),
+  );
+}
+
+function addAllTag(attribute: JsonObject, entry: JsonObject, inherited: boolean): JsonObject {
+  if (!Array.isArray(attribute._allTags)) return attribute;
+  return { ...attribute, _allTags: [...attribute._allTags, { ...entry, inherited }] };
+}
+
+/** MISP matches tag names case-insensitively when removing. */
+export function sameName(a: unknown, b: unknown): boolean {
+  return String(a).toLowerCase() === String(b).toLowerCase();
+}
