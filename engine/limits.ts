@@ -13,6 +13,12 @@ export const MAX_NODE_EXECUTIONS = 10_000;
 /** Longest user regex source accepted in a hash-path condition. */
 export const MAX_REGEX_LENGTH = 1_024;
 
+/** Compiled regexes (and refused patterns) kept in memory, oldest evicted first. */
+export const REGEX_CACHE_SIZE = 512;
+
+/** Parsed hash paths kept in memory, oldest evicted first. */
+export const HASH_PATH_CACHE_SIZE = 1_024;
+
 /** Most nodes in one workflow. */
 export const MAX_NODES = 500;
 
@@ -24,3 +30,21 @@ export const MAX_RUN_NESTING = 8;
 
 /** Largest rendered template, in characters. */
 export const MAX_TEMPLATE_OUTPUT = 1_048_576;
+
+/** Most loop iterations one template render may run (all loops together), against runaway nesting. */
+export const MAX_TEMPLATE_ITERATIONS = 200_000;
+
+/** Compiled templates kept in memory (per escape mode and source), oldest evicted first. */
+export const TEMPLATE_CACHE_ENTRIES = 512;
+
+/** Default time budget of one outbound call (all redirects included), in milliseconds. */
+export const OUTBOUND_TIMEOUT_MS = 10_000;
+
+/** Default cap on an outbound answer's body; a longer answer is cut and flagged. */
+export const OUTBOUND_MAX_RESPONSE_BYTES = 1_048_576;
+
+/** Most redirects one outbound call follows, each hop checked again. */
+export const OUTBOUND_MAX_REDIRECTS = 5;
+
+/** Time budget for connecting to and talking with the SMTP server, in milliseconds. */
+export const SMTP_TIMEOUT_MS = 15_000;
