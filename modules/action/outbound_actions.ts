@@ -5,6 +5,25 @@
  */
 
 import type { WorkflowModule } from "../module.ts";
+import { webhook } from "./webhook.ts";
+import { msTeamsWebhook } from "./ms_teams_webhook.ts";
+import { telegramSendAlert } from "./telegram_send_alert.ts";
+import { splunkHecExport } from "./splunk_hec_export.ts";
+import { pushZmq } from "./push_zmq.ts";
+import { sendMail } from "./send_mail.ts";
+import { sendLogMail } from "./send_log_mail.ts";
+import { slackMessage } from "./slack_message.ts";
+import { mattermostMessage } from "./mattermost_message.ts";
 
 /** Every outbound action module, listed once for the registry. */
-export const OUTBOUND_ACTIONS: WorkflowModule[] = [];
+export const OUTBOUND_ACTIONS: WorkflowModule[] = [
+  webhook,
+  msTeamsWebhook,
+  telegramSendAlert,
+  splunkHecExport,
+  pushZmq,
+  sendMail,
+  sendLogMail,
+  slackMessage,
+  mattermostMessage,
+];
