@@ -1,0 +1,439 @@
+/**
+ * Workflow validation on save: MISP's rules with MISP's messages (one trigger, acyclic, one
+ * connection per output) plus Flowgate's checks of modules, params, filters and edges, and the
+ * warnings MISP's editor shows.
+ *
+ * @module
+ */
+
+import type {
+  ModuleCatalog,
+  ModuleDescriptor,
+  ParamDescriptor,
+  ParamOptions,
+  Workflow,
+  WorkflowNode,
+} from "./model.ts";
+
+/** Stable codes of validation problems, for callers that react to one kind. */
+export type ValidationCode =
+  | "cycle"
+  | "trigger-count"
+  | "multiple-connections"
+  | "unknown-module"
+  | "kind-mismatch"
+  | "trigger-mismatch"
+  | "unknown-trigger"
+  | "unknown-param"
+  | "invalid-param"
+  | "missing-param"
+  | "unknown-output"
+  | "dangling-edge"
+  | "duplicate-node"
+  | "filters-unsupported"
+  | "filters-incomplete"
+  | "unreachable-node"
+  | "blocking-in-non-blocking-workflow"
+  | "blocking-after-concurrent-task"
+  | "core-format-mismatch";
+
+/** One problem: a code, a message naming the node and field, and the node and field. */
+export interface ValidationProblem {
+  code: ValidationCode;
+  message: string;
+  node?: string;
+  field?: string;
+}
+
+/** What `validateWorkflow` found: errors refuse a save, warnings are shown. */
+export interface ValidationResult {
+  errors: ValidationProblem[];
+  warnings: ValidationProblem[];
+}
+
+/** MISP's save error for a cyclic graph. */
+export const CYCLE_MESSAGE = "Cannot save a workflow containing a cycle";
+/** MISP's save error for zero or several trigger nodes. */
+export const TRIGGER_COUNT_MESSAGE =
+  "Cannot save a workflow containing no or more than one trigger";
+/** MISP's save error for fan-out on a module that does not allow it. */
+export const MULTIPLE_CONNECTIONS_MESSAGE =
+  "Cannot save a workflow having more than one connection per output";
+/** MISP's path warning for a blocking module a non-blocking run reaches. */
+export const BLOCKING_PATH_MESSAGE =
+  "This path leads to a blocking node from a non-blocking context";
+
+/** A workflow that failed validation; carries every problem found. */
+export class WorkflowValidationError extends SyntaxError {
+  /** Errors that refused the workflow. */
+  readonly errors: ValidationProblem[];
+  /** Warnings found at the same time. */
+  readonly warnings: ValidationProblem[];
+
+  /** Creates the error for the workflow named `workflow`; the message lists every error. */
+  constructor(workflow: string, result: ValidationResult, options?: ErrorOptions) {
+    const list = result.errors.map((problem) => problem.message).join("; ");
+    super(`Cannot save workflow "${workflow}": ${list}`, options);
+    this.name = "WorkflowValidationError";
+    this.errors = result.errors;
+    this.warnings = result.warnings;
+  }
+}
+
+const CHECKBOX_VALUES = new Set<unknown>([
+  true,
+  false,
+  0,
+  1,
+  "0",
+  "1",
+  "true",
+  "false",
+  "on",
+  "off",
+]);
+
+function isUnset(value: unknown): boolean {
+  return value === undefined || value === null || value === "" ||
+    (Array.isArray(value) && value.length === 0);
+}
+
+function article(kind: string): string {
+  return `${/^[aeiou]/.test(kind) ? "an" : "a"} ${kind}`;
+}
+
+function nodePrefix(node: WorkflowNode, field: string): string {
+  return `Node "${node.id}" (${node.module}), field "${field}"`;
+}
+
+/** Name of output `index` (0-based) as the YAML format writes it: then/else, or next. */
+function outputField(
+  node: WorkflowNode,
+  descriptor: ModuleDescriptor | undefined,
+  index: number,
+): string {
+  if (index === 1) return "else";
+  if (index > 1) return `output_${index + 1}`;
+  return descriptor?.outputs === 2 || node.next.length === 2 ? "then" : "next";
+}
+
+/** The values a select or picker accepts, as strings. */
+export function optionValues(options: ParamOptions): string[] {
+  if (Array.isArray(options)) {
+    return options.map((option) =>
+      typeof option === "object" && option !== null ? String(option.value) : String(option)
+    );
+  }
+  return Object.keys(options);
+}
+
+class Collector {
+  readonly errors: ValidationProblem[] = [];
+  readonly warnings: ValidationProblem[] = [];
+
+  error(code: ValidationCode, message: string, place: { node?: string; field?: string } = {}) {
+    this.errors.push({ code, message, ...place });
+  }
+
+  warn(code: ValidationCode, message: string, place: { node?: string; field?: string } = {}) {
+    this.warnings.push({ code, message, ...place });
+  }
+
+  nodeError(code: ValidationCode, node: WorkflowNode, field: string, detail: string) {
+    this.error(code, `${nodePrefix(node, field)}: ${detail}`, { node: node.id, field });
+  }
+}
+
+/**
+ * Checks a workflow against MISP's save rules and Flowgate's, returning every problem found.
+ * Errors name the node and the field; MISP's three graph rules keep MISP's exact messages.
+ */
+export function validateWorkflow(workflow: Workflow, catalog: ModuleCatalog): ValidationResult {
+  const found = new Collector();
+  const byId = new Map<string, WorkflowNode>();
+  for (const node of workflow.nodes) {
+    if (byId.has(node.id)) {
+      found.nodeError("duplicate-node", node, "id", `duplicate node id "${node.id}"`);
+    } else byId.set(node.id, node);
+  }
+
+  const triggerDescriptor = catalog.describe(workflow.trigger);
+  if (triggerDescriptor?.module_type !== "trigger") {
+    found.error(
+      "unknown-trigger",
+      `Workflow "${workflow.name}", field "trigger": unknown trigger "${workflow.trigger}"`,
+      {
+        field: "trigger",
+      },
+    );
+  }
+  const triggerNodes = workflow.nodes.filter((node) => node.kind === "trigger");
+  if (triggerNodes.length !== 1) found.error("trigger-count", TRIGGER_COUNT_MESSAGE);
+  for (const node of triggerNodes) {
+    if (node.module !== workflow.trigger) {
+      found.nodeError(
+        "trigger-mismatch",
+        node,
+        "module",
+        `the trigger node is "${node.module}" but the workflow's trigger is "${workflow.trigger}"`,
+      );
+    }
+  }
+
+  for (const node of workflow.nodes) checkNode(node, { catalog, byId, found });
+  checkCycles(workflow, byId, found);
+  checkPaths(workflow, { catalog, byId, found, trigger: triggerDescriptor });
+  return { errors: found.errors, warnings: found.warnings };
+}
+
+/**
+ * Validates and throws when there is any error.
+ *
+ * @returns the warnings, for the caller to show.
+ * @throws {WorkflowValidationError} listing every error.
+ */
+export function assertValidWorkflow(
+  workflow: Workflow,
+  catalog: ModuleCatalog,
+): ValidationProblem[] {
+  const result = validateWorkflow(workflow, catalog);
+  if (result.errors.length > 0) throw new WorkflowValidationError(workflow.name, result);
+  return result.warnings;
+}
+
+function checkNode(
+  node: WorkflowNode,
+  context: { catalog: ModuleCatalog; byId: Map<string, WorkflowNode>; found: Collector },
+): void {
+  const { found, byId } = context;
+  const descriptor = context.catalog.describe(node.module);
+  if (!descriptor) {
+    found.nodeError("unknown-module", node, "module", `unknown module "${node.module}"`);
+  } else if (descriptor.module_type !== node.kind) {
+    found.nodeError(
+      "kind-mismatch",
+      node,
+      "module",
+      `module "${node.module}" is ${article(descriptor.module_type)} module, but the node is ${
+        article(node.kind)
+      } node`,
+    );
+  }
+
+  node.next.forEach((targets, index) => {
+    const field = outputField(node, descriptor, index);
+    if (descriptor && index >= descriptor.outputs && targets.length > 0) {
+      const count = descriptor.outputs === 1 ? "1 output" : `${descriptor.outputs} outputs`;
+      found.nodeError(
+        "unknown-output",
+        node,
+        field,
+        `edge to "${targets[0]}" on output ${index + 1}, but module "${node.module}" has ${count}`,
+      );
+    }
+    for (const target of targets) {
+      if (!byId.has(target)) {
+        found.nodeError("dangling-edge", node, field, `edge to missing node "${target}"`);
+      }
+    }
+    if (targets.length > 1 && descriptor && !descriptor.multiple_output_connection) {
+      found.error("multiple-connections", MULTIPLE_CONNECTIONS_MESSAGE, { node: node.id, field });
+    }
+  });
+
+  if (node.filters && Object.values(node.filters).some((value) => value !== "")) {
+    if (descriptor && !descriptor.support_filters) {
+      found.nodeError(
+        "filters-unsupported",
+        node,
+        "filters",
+        `module "${node.module}" does not support filters`,
+      );
+    } else if (node.filters.selector !== "") {
+      for (const key of ["value", "operator", "path"] as const) {
+        if (node.filters[key] === "") {
+          found.nodeError(
+            "filters-incomplete",
+            node,
+            `filters.${key}`,
+            `filters with a selector need a ${key}`,
+          );
+        }
+      }
+    }
+  }
+  if (descriptor) checkParams(node, descriptor, found);
+}
+
+function checkParams(node: WorkflowNode, descriptor: ModuleDescriptor, found: Collector): void {
+  const declared = new Map(descriptor.params.map((param) => [param.id, param]));
+  for (const [id, value] of Object.entries(node.params)) {
+    const param = declared.get(id);
+    const field = `params.${id}`;
+    if (!param) {
+      const known = descriptor.params.map((p) => `"${p.id}"`).join(", ") || "none";
+      found.nodeError("unknown-param", node, field, `unknown param "${id}" (known: ${known})`);
+      continue;
+    }
+    if (isUnset(value)) continue;
+    const problem = paramTypeProblem(param, value);
+    if (problem) found.nodeError("invalid-param", node, field, problem);
+  }
+  for (const param of descriptor.params) {
+    if (param.required && isUnset(node.params[param.id]) && isUnset(param.default)) {
+      found.nodeError(
+        "missing-param",
+        node,
+        `params.${param.id}`,
+        `required param "${param.id}" has no value`,
+      );
+    }
+  }
+}
+
+function quoteValue(value: unknown): string {
+  return typeof value === "string" ? `"${value}"` : JSON.stringify(value);
+}
+
+/** Why `value` does not fit `param`, or undefined when it does. */
+function paramTypeProblem(param: ParamDescriptor, value: unknown): string | undefined {
+  switch (param.type) {
+    case "input":
+    case "textarea":
+    case "hashpath":
+      return typeof value === "string" || typeof value === "number"
+        ? undefined
+        : `expected a string, got ${quoteValue(value)}`;
+    case "checkbox":
+      return CHECKBOX_VALUES.has(value)
+        ? undefined
+        : `expected true or false, got ${quoteValue(value)}`;
+    case "select":
+    case "radio":
+    case "picker": {
+      const multiple = param.multiple === true || param.picker_create_new === true;
+      if (multiple && !Array.isArray(value)) {
+        return `expected a list of values, got ${quoteValue(value)}`;
+      }
+      if (!multiple && (typeof value === "object" && value !== null)) {
+        return `expected a single value, got ${quoteValue(value)}`;
+      }
+      const values = Array.isArray(value) ? value : [value];
+      const scalarProblem = values.find((item) => typeof item === "object" && item !== null);
+      if (scalarProblem !== undefined) {
+        return `expected plain values, got ${quoteValue(scalarProblem)}`;
+      }
+      const strict = param.strict_options === true || param.picker_create_new !== true;
+      const allowed = param.options ? optionValues(param.options) : [];
+      if (!strict || allowed.length === 0) return undefined;
+      const wrong = values.find((item) => item !== "" && !allowed.includes(String(item)));
+      if (wrong === undefined) return undefined;
+      return `${quoteValue(wrong)} is not one of ${
+        allowed.map((option) => `"${option}"`).join(", ")
+      }`;
+    }
+  }
+}
+
+/** MISP's `isCyclic`: DFS with white/grey/black colouring; a grey target is a back edge. */
+function checkCycles(workflow: Workflow, byId: Map<string, WorkflowNode>, found: Collector): void {
+  const colour = new Map<string, "grey" | "black">();
+  for (const root of workflow.nodes) {
+    if (colour.has(root.id)) continue;
+    const stack: { node: WorkflowNode; targets: string[]; index: number }[] = [];
+    colour.set(root.id, "grey");
+    stack.push({ node: root, targets: root.next.flat(), index: 0 });
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1] as (typeof stack)[number];
+      if (frame.index >= frame.targets.length) {
+        colour.set(frame.node.id, "black");
+        stack.pop();
+        continue;
+      }
+      const target = byId.get(frame.targets[frame.index++] as string);
+      if (!target) continue;
+      const seen = colour.get(target.id);
+      if (seen === "grey") {
+        found.error("cycle", CYCLE_MESSAGE, { node: frame.node.id, field: "next" });
+        return;
+      }
+      if (seen === undefined) {
+        colour.set(target.id, "grey");
+        stack.push({ node: target, targets: target.next.flat(), index: 0 });
+      }
+    }
+  }
+}
+
+/** Reachability and MISP's path warnings, from the trigger node. */
+function checkPaths(
+  workflow: Workflow,
+  context: {
+    catalog: ModuleCatalog;
+    byId: Map<string, WorkflowNode>;
+    found: Collector;
+    trigger: ModuleDescriptor | undefined;
+  },
+): void {
+  const { catalog, byId, found, trigger } = context;
+  const start =
+    workflow.nodes.find((node) => node.kind === "trigger" && node.module === workflow.trigger) ??
+      workflow.nodes.find((node) => node.kind === "trigger");
+  if (!start) return;
+  const reached = new Set<string>([start.id]);
+  const afterConcurrent = new Set<string>();
+  const queue: { id: string; concurrent: boolean }[] = [{ id: start.id, concurrent: false }];
+  while (queue.length > 0) {
+    const { id, concurrent } = queue.shift() as (typeof queue)[number];
+    const node = byId.get(id) as WorkflowNode;
+    const isConcurrent = concurrent || node.module === "concurrent-task";
+    for (const target of node.next.flat()) {
+      if (!byId.has(target)) continue;
+      const firstVisit = !reached.has(target);
+      const newlyConcurrent = isConcurrent && !afterConcurrent.has(target);
+      if (isConcurrent) afterConcurrent.add(target);
+      reached.add(target);
+      if (firstVisit || newlyConcurrent) queue.push({ id: target, concurrent: isConcurrent });
+    }
+  }
+
+  const triggerBlocking = trigger?.blocking === true;
+  const triggerCore =
+    (trigger as { misp_core_format?: boolean } | undefined)?.misp_core_format === true;
+  for (const node of workflow.nodes) {
+    if (node.kind === "trigger") continue;
+    if (!reached.has(node.id)) {
+      found.warn("unreachable-node", `${nodePrefix(node, "id")}: not reachable from the trigger`, {
+        node: node.id,
+        field: "id",
+      });
+      continue;
+    }
+    const descriptor = catalog.describe(node.module);
+    if (!descriptor) continue;
+    if (descriptor.blocking && trigger && !triggerBlocking) {
+      found.warn(
+        "blocking-in-non-blocking-workflow",
+        `${
+          nodePrefix(node, "module")
+        }: Blocking module might not work as intended: trigger "${workflow.trigger}" is not blocking`,
+        { node: node.id, field: "module" },
+      );
+    } else if (descriptor.blocking && afterConcurrent.has(node.id)) {
+      found.warn(
+        "blocking-after-concurrent-task",
+        `${nodePrefix(node, "module")}: ${BLOCKING_PATH_MESSAGE}: it runs after a concurrent task`,
+        { node: node.id, field: "module" },
+      );
+    }
+    if (descriptor.expect_misp_core_format && trigger && !triggerCore) {
+      found.warn(
+        "core-format-mismatch",
+        `${
+          nodePrefix(node, "module")
+        }: Potential data format issue: module "${node.module}" expects MISP core format, trigger "${workflow.trigger}" does not provide it`,
+        { node: node.id, field: "module" },
+      );
+    }
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * One entry point for workflow sources: detects YAML, MISP workflow JSON or a blueprint from the
+ * content type, the file extension or the content, enforces the size limits and parses.
+ *
+ * @module
+ */
+
+import { importBlueprint } from "./blueprint.ts";
+import { MAX_NODES, MAX_WORKFLOW_BYTES } from "./limits.ts";
+import { importMispWorkflow } from "./misp_codec.ts";
+import type { ModuleCatalog, Workflow } from "./model.ts";
+import { parseWorkflowYaml, WorkflowSyntaxError } from "./yaml_codec.ts";
+
+/** The formats a workflow source can be in. */
+export type WorkflowFormat = "yaml" | "misp" | "blueprint";
+
+/** Hints for `parseWorkflowSource`. */
+export interface ParseWorkflowSourceOptions {
+  /** File name; `.yaml`/`.yml` and `.json` decide the syntax. */
+  filename?: string;
+  /** HTTP content type; YAML and JSON types decide the syntax. */
+  contentType?: string;
+  /** Trigger for a blueprint whose description does not name one. */
+  trigger?: string;
+  /** Resolves node kinds and default timeout policies (recommended). */
+  catalog?: ModuleCatalog;
+}
+
+/** A parsed source and the format it was in. */
+export interface ParsedWorkflowSource {
+  workflow: Workflow;
+  format: WorkflowFormat;
+}
+
+const YAML_TYPES = /^(application|text)\/(x-)?yaml\b/i;
+const JSON_TYPES = /^application\/([a-z0-9.+-]*\+)?json\b/i;
+const EXPECTED_JSON = 'Unrecognised workflow JSON: expected a MISP workflow ({"Workflow": {…}} ' +
+  'or its Drawflow graph) or a MISP blueprint ({"WorkflowBlueprint": {…}})';
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function syntaxOf(text: string, options: ParseWorkflowSourceOptions): "yaml" | "json" {
+  const contentType = options.contentType ?? "";
+  if (YAML_TYPES.test(contentType)) return "yaml";
+  if (JSON_TYPES.test(contentType)) return "json";
+  const extension = /\.([a-z]+)$/i.exec(options.filename ?? "")?.[1]?.toLowerCase();
+  if (extension === "yaml" || extension === "yml") return "yaml";
+  if (extension === "json") return "json";
+  return /^\s*[{[]/.test(text) ? "json" : "yaml";
+}
+
+/** Whether parsed JSON is a blueprint, a MISP workflow, or neither. */
+export function detectJsonFormat(json: unknown): Exclude<WorkflowFormat, "yaml"> | undefined {
+  if (!isObject(json)) return undefined;
+  if (isObject(json.WorkflowBlueprint)) return "blueprint";
+  if (isObject(json.Workflow)) return "misp";
+  if ("data" in json) {
+    if (Array.isArray(json.data)) return "blueprint";
+    if (isObject(json.data) || typeof json.data === "string") return "misp";
+    return undefined;
+  }
+  const nodes = Object.entries(json).filter(([key]) => key !== "_frames");
+  const looksLikeNode = (value: unknown) =>
+    isObject(value) && isObject(value.data) && typeof value.data.module_type === "string";
+  return nodes.length > 0 && nodes.every(([, value]) => looksLikeNode(value)) ? "misp" : undefined;
+}
+
+/**
+ * Parses a workflow source in any supported format.
+ *
+ * @throws {RangeError} when the source exceeds `MAX_WORKFLOW_BYTES` or the workflow `MAX_NODES`.
+ * @throws {WorkflowSyntaxError} when the source cannot be read; JSON of another kind gets one line
+ * saying what was expected.
+ */
+export function parseWorkflowSource(
+  text: string,
+  options: ParseWorkflowSourceOptions = {},
+): ParsedWorkflowSource {
+  const bytes = new TextEncoder().encode(text).byteLength;
+  if (bytes > MAX_WORKFLOW_BYTES) {
+    throw new RangeError(
+      `Workflow source too large: ${bytes} bytes, the limit is ${MAX_WORKFLOW_BYTES}`,
+    );
+  }
+  const parsed = parseBySyntax(text, options);
+  if (parsed.workflow.nodes.length > MAX_NODES) {
+    throw new RangeError(
+      `Workflow "${parsed.workflow.name}" has too many nodes: ${parsed.workflow.nodes.length}, the limit is ${MAX_NODES}`,
+    );
+  }
+  return parsed;
+}
+
+function parseBySyntax(text: string, options: ParseWorkflowSourceOptions): ParsedWorkflowSource {
+  if (syntaxOf(text, options) === "yaml") {
+    return { workflow: parseWorkflowYaml(text, { catalog: options.catalog }), format: "yaml" };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new WorkflowSyntaxError(`Invalid JSON: ${(error as Error).message}`, { cause: error });
+  }
+  const format = detectJsonFormat(json);
+  if (format === "blueprint") {
+    const workflow = importBlueprint(json, { trigger: options.trigger, catalog: options.catalog });
+    return { workflow, format };
+  }
+  if (format === "misp") return { workflow: importMispWorkflow(json, options.catalog), format };
+  throw new WorkflowSyntaxError(EXPECTED_JSON);
+}

@@ -1,0 +1,493 @@
+/**
+ * The YAML authoring format: parses a workflow file into the shared model with line and column on
+ * every error, and writes a workflow back as readable YAML in a fixed key order.
+ *
+ * @module
+ */
+
+import {
+  Document,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node as YamlNode,
+  parseDocument,
+  type Scalar,
+  type YAMLMap,
+  YAMLSeq,
+} from "yaml";
+import type {
+  ModuleCatalog,
+  ModuleType,
+  NodeFilters,
+  TimeoutPolicy,
+  Workflow,
+  WorkflowNode,
+} from "./model.ts";
+
+/** Id of the trigger node of a workflow parsed from YAML (the trigger is implicit in YAML). */
+export const YAML_TRIGGER_NODE_ID = "trigger";
+
+/** Default `order` of a workflow among the workflows of its trigger. */
+export const DEFAULT_WORKFLOW_ORDER = 100;
+
+const WORKFLOW_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
+const NODE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+const TOP_LEVEL_KEYS = [
+  "name",
+  "description",
+  "trigger",
+  "enabled",
+  "order",
+  "on_timeout",
+  "trigger_params",
+  "start",
+  "nodes",
+] as const;
+const NODE_KEYS = [
+  "module",
+  "label",
+  "position",
+  "params",
+  "filters",
+  "then",
+  "else",
+  "next",
+] as const;
+const FILTER_KEYS = ["selector", "value", "operator", "path"] as const;
+
+/** Where a workflow source is wrong: line and column (1-based) when known, node and field. */
+export interface WorkflowSyntaxErrorOptions extends ErrorOptions {
+  line?: number;
+  column?: number;
+  node?: string;
+  field?: string;
+}
+
+/** A workflow source (YAML, MISP JSON, blueprint) that cannot be read, with the place it fails. */
+export class WorkflowSyntaxError extends SyntaxError {
+  /** 1-based line of the offending text, when the source has lines. */
+  readonly line?: number;
+  /** 1-based column of the offending text, when the source has lines. */
+  readonly column?: number;
+  /** Id of the node the error is about. */
+  readonly node?: string;
+  /** Field (key) the error is about, e.g. `then` or `params.scope`. */
+  readonly field?: string;
+
+  /** Creates the error; `options` carries the place (line, column, node, field) and the cause. */
+  constructor(message: string, options: WorkflowSyntaxErrorOptions = {}) {
+    super(message, { cause: options.cause });
+    this.name = "WorkflowSyntaxError";
+    this.line = options.line;
+    this.column = options.column;
+    this.node = options.node;
+    this.field = options.field;
+  }
+}
+
+/** Options of `parseWorkflowYaml`. */
+export interface ParseWorkflowYamlOptions {
+  /**
+   * Resolves each node's kind, the trigger's default timeout policy and output counts. Without it
+   * a node is `logic` when it has `then`/`else` and `action` otherwise, and `on_timeout` defaults
+   * to `block`.
+   */
+  catalog?: ModuleCatalog;
+}
+
+class YamlReader {
+  #lines: LineCounter;
+  #document: Document.Parsed;
+
+  constructor(document: Document.Parsed, lines: LineCounter) {
+    this.#document = document;
+    this.#lines = lines;
+  }
+
+  /** The plain JavaScript value of a YAML node, aliases resolved. */
+  toJs(value: unknown): unknown {
+    if (value === null || value === undefined) return null;
+    return (value as YamlNode).toJS(this.#document);
+  }
+
+  fail(
+    message: string,
+    at: YamlNode | null | undefined,
+    place: { node?: string; field?: string } = {},
+  ): never {
+    const offset = at?.range?.[0];
+    const position = offset === undefined ? undefined : this.#lines.linePos(offset);
+    const where = position ? ` (line ${position.line}, column ${position.col})` : "";
+    const subject = place.node !== undefined
+      ? `Node "${place.node}"${place.field ? `, field "${place.field}"` : ""}: `
+      : place.field
+      ? `Field "${place.field}": `
+      : "";
+    throw new WorkflowSyntaxError(`${subject}${message}${where}`, {
+      line: position?.line,
+      column: position?.col,
+      ...place,
+    });
+  }
+
+  string(value: unknown, at: YamlNode, place: { node?: string; field: string }): string {
+    if (isScalar(value) && typeof value.value === "string") return value.value;
+    return this.fail(`expected a string, got ${describe(value)}`, at, place);
+  }
+
+  id(value: unknown, place: { node?: string; field: string }): string {
+    if (isScalar(value) && (typeof value.value === "string" || typeof value.value === "number")) {
+      const id = String(value.value);
+      if (NODE_ID_PATTERN.test(id)) return id;
+      return this.fail(
+        `invalid node id "${id}": use letters, digits, "_" and "-", starting with a letter or digit`,
+        value,
+        place,
+      );
+    }
+    return this.fail(`expected a node id, got ${describe(value)}`, value as YamlNode, place);
+  }
+
+  ids(value: unknown, place: { node?: string; field: string }): string[] {
+    if (isSeq(value)) return value.items.map((item) => this.id(item, place));
+    return [this.id(value, place)];
+  }
+
+  map(value: unknown, at: YamlNode | null, place: { node?: string; field?: string }): YAMLMap {
+    if (isMap(value)) return value;
+    return this.fail(
+      `expected a mapping, got ${describe(value)}`,
+      (value as YamlNode) ?? at,
+      place,
+    );
+  }
+
+  /** Checks the keys of a map against `allowed` and returns its pairs by key. */
+  entries(
+    map: YAMLMap,
+    allowed: readonly string[],
+    place: { node?: string; field?: string },
+  ): Map<string, { key: YamlNode; value: unknown }> {
+    const entries = new Map<string, { key: YamlNode; value: unknown }>();
+    for (const pair of map.items) {
+      const key = pair.key as YamlNode;
+      const name = isScalar(key) ? String(key.value) : undefined;
+      const field = place.field ? `${place.field}.${name}` : name;
+      if (name === undefined) this.fail("expected a plain key", key, place);
+      if (!allowed.includes(name)) {
+        this.fail(
+          `unknown key "${name}", expected one of ${allowed.join(", ")}`,
+          key,
+          { ...place, field },
+        );
+      }
+      entries.set(name, { key, value: pair.value });
+    }
+    return entries;
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return "nothing";
+  if (isMap(value)) return "a mapping";
+  if (isSeq(value)) return "a list";
+  if (isScalar(value)) {
+    const inner = (value as Scalar).value;
+    if (inner === null) return "null";
+    return typeof inner === "string" ? `"${inner}"` : `${typeof inner} ${String(inner)}`;
+  }
+  return "an alias";
+}
+
+function guessKind(hasBranches: boolean): ModuleType {
+  return hasBranches ? "logic" : "action";
+}
+
+/**
+ * Parses a YAML workflow into the shared model. Unknown keys, bad ids and wrong types are errors
+ * that carry line, column, node and field; the graph's meaning is checked by `validateWorkflow`.
+ *
+ * @throws {WorkflowSyntaxError} when the text is not YAML or not a workflow.
+ */
+export function parseWorkflowYaml(text: string, options: ParseWorkflowYamlOptions = {}): Workflow {
+  const lines = new LineCounter();
+  const document = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const reader = new YamlReader(document, lines);
+  const [problem] = document.errors;
+  if (problem) {
+    const position = lines.linePos(problem.pos[0]);
+    throw new WorkflowSyntaxError(
+      `Invalid YAML: ${problem.message} (line ${position.line}, column ${position.col})`,
+      { line: position.line, column: position.col, cause: problem },
+    );
+  }
+  const root = document.contents;
+  if (!isMap(root)) {
+    return reader.fail(`expected a workflow mapping, got ${describe(root)}`, root, {});
+  }
+  const top = reader.entries(root, TOP_LEVEL_KEYS, {});
+  const required = (key: string) => {
+    const entry = top.get(key);
+    if (!entry) return reader.fail(`missing required key "${key}"`, root, { field: key });
+    return entry;
+  };
+
+  const nameEntry = required("name");
+  const name = reader.string(nameEntry.value, nameEntry.key, { field: "name" });
+  if (!WORKFLOW_NAME_PATTERN.test(name)) {
+    reader.fail(
+      `invalid workflow name "${name}": use lower-case letters, digits, ".", "_" and "-"`,
+      nameEntry.value as YamlNode,
+      { field: "name" },
+    );
+  }
+  const triggerEntry = required("trigger");
+  const trigger = reader.string(triggerEntry.value, triggerEntry.key, { field: "trigger" });
+  const description = readOptional(
+    top.get("description"),
+    (entry) => reader.string(entry.value, entry.key, { field: "description" }),
+  ) ?? "";
+  const enabled = readOptional(top.get("enabled"), (entry) => {
+    if (isScalar(entry.value) && typeof entry.value.value === "boolean") return entry.value.value;
+    return reader.fail(`expected true or false, got ${describe(entry.value)}`, entry.key, {
+      field: "enabled",
+    });
+  }) ?? true;
+  const order = readOptional(top.get("order"), (entry) => {
+    const value = isScalar(entry.value) ? entry.value.value : undefined;
+    if (typeof value === "number" && Number.isSafeInteger(value)) return value;
+    return reader.fail(`expected an integer, got ${describe(entry.value)}`, entry.key, {
+      field: "order",
+    });
+  }) ?? DEFAULT_WORKFLOW_ORDER;
+  const triggerDescriptor = options.catalog?.describe(trigger);
+  const onTimeout = readOptional(top.get("on_timeout"), (entry) => {
+    const value = isScalar(entry.value) ? entry.value.value : undefined;
+    if (value === "block" || value === "allow") return value as TimeoutPolicy;
+    return reader.fail(`expected "block" or "allow", got ${describe(entry.value)}`, entry.key, {
+      field: "on_timeout",
+    });
+  }) ?? (triggerDescriptor && !triggerDescriptor.blocking ? "allow" : "block");
+  const triggerParams = readOptional(top.get("trigger_params"), (entry) => {
+    if (entry.value === null || (isScalar(entry.value) && entry.value.value === null)) return {};
+    return reader.toJs(reader.map(entry.value, entry.key, { field: "trigger_params" })) as Record<
+      string,
+      unknown
+    >;
+  }) ?? {};
+  const start =
+    readOptional(top.get("start"), (entry) => reader.ids(entry.value, { field: "start" })) ?? [];
+
+  const triggerNode: WorkflowNode = {
+    id: YAML_TRIGGER_NODE_ID,
+    module: trigger,
+    kind: "trigger",
+    params: triggerParams,
+    next: [start],
+  };
+  const nodes: WorkflowNode[] = [triggerNode];
+  const nodesEntry = top.get("nodes");
+  if (nodesEntry && !(isScalar(nodesEntry.value) && nodesEntry.value.value === null)) {
+    const nodesMap = reader.map(nodesEntry.value, nodesEntry.key, { field: "nodes" });
+    for (const pair of nodesMap.items) {
+      const id = reader.id(pair.key, { field: "nodes" });
+      if (id === YAML_TRIGGER_NODE_ID) {
+        reader.fail(`node id "${id}" is reserved for the trigger node`, pair.key as YamlNode, {
+          node: id,
+          field: "id",
+        });
+      }
+      nodes.push(readNode(reader, id, pair.key as YamlNode, pair.value, options.catalog));
+    }
+  }
+  return { name, description, trigger, enabled, order, on_timeout: onTimeout, nodes };
+}
+
+function readOptional<T>(
+  entry: { key: YamlNode; value: unknown } | undefined,
+  read: (entry: { key: YamlNode; value: unknown }) => T,
+): T | undefined {
+  return entry ? read(entry) : undefined;
+}
+
+function readNode(
+  reader: YamlReader,
+  id: string,
+  key: YamlNode,
+  value: unknown,
+  catalog: ModuleCatalog | undefined,
+): WorkflowNode {
+  const map = reader.map(value, key, { node: id });
+  const entries = reader.entries(map, NODE_KEYS, { node: id });
+  const moduleEntry = entries.get("module");
+  if (!moduleEntry) {
+    reader.fail(`missing required key "module"`, key, { node: id, field: "module" });
+  }
+  const module = reader.string(moduleEntry.value, moduleEntry.key, { node: id, field: "module" });
+  const node: WorkflowNode = { id, module, kind: "action", params: {}, next: [] };
+
+  const label = entries.get("label");
+  if (label) node.label = reader.string(label.value, label.key, { node: id, field: "label" });
+  const position = entries.get("position");
+  if (position) {
+    const items = isSeq(position.value) ? position.value.items : [];
+    const [x, y] = items.map((item) => isScalar(item) ? item.value : undefined);
+    if (items.length !== 2 || typeof x !== "number" || typeof y !== "number") {
+      reader.fail(`expected [x, y] numbers, got ${describe(position.value)}`, position.key, {
+        node: id,
+        field: "position",
+      });
+    }
+    node.layout = { x, y };
+  }
+  const params = entries.get("params");
+  if (params && !(isScalar(params.value) && params.value.value === null)) {
+    node.params = reader.toJs(
+      reader.map(params.value, params.key, { node: id, field: "params" }),
+    ) as Record<
+      string,
+      unknown
+    >;
+  }
+  const filters = entries.get("filters");
+  if (filters) node.filters = readFilters(reader, id, filters);
+
+  const then = entries.get("then");
+  const otherwise = entries.get("else");
+  const next = entries.get("next");
+  if (next && (then || otherwise)) {
+    reader.fail(`use either "next" or "then"/"else", not both`, next.key, {
+      node: id,
+      field: "next",
+    });
+  }
+  const edges = (entry: { key: YamlNode; value: unknown } | undefined, field: string) =>
+    entry ? reader.ids(entry.value, { node: id, field }) : [];
+  node.next = then || otherwise
+    ? [edges(then, "then"), edges(otherwise, "else")]
+    : next
+    ? [edges(next, "next")]
+    : [];
+
+  const descriptor = catalog?.describe(module);
+  node.kind = descriptor?.module_type ?? guessKind(Boolean(then || otherwise));
+  while (descriptor && node.next.length < descriptor.outputs) node.next.push([]);
+  return node;
+}
+
+function readFilters(
+  reader: YamlReader,
+  id: string,
+  entry: { key: YamlNode; value: unknown },
+): NodeFilters {
+  const map = reader.map(entry.value, entry.key, { node: id, field: "filters" });
+  const entries = reader.entries(map, FILTER_KEYS, { node: id, field: "filters" });
+  const filters: NodeFilters = { selector: "", value: "", operator: "", path: "" };
+  for (const [name, { key, value }] of entries) {
+    const scalar = isScalar(value) ? value.value : undefined;
+    if (typeof scalar !== "string" && typeof scalar !== "number") {
+      reader.fail(`expected a string, got ${describe(value)}`, key, {
+        node: id,
+        field: `filters.${name}`,
+      });
+    }
+    filters[name as keyof NodeFilters] = String(scalar);
+  }
+  return filters;
+}
+
+/** Output keys a node is written with: `then`/`else` for two outputs, `next` for one. */
+function edgeKeys(node: WorkflowNode, catalog: ModuleCatalog): string[] {
+  const descriptor = catalog.describe(node.module);
+  const lastUsed = node.next.findLastIndex((targets) => targets.length > 0);
+  if (lastUsed > 1) {
+    throw new RangeError(
+      `Cannot write node "${node.id}" as YAML: it has edges on output ${lastUsed + 1}`,
+    );
+  }
+  if (lastUsed === 1 || descriptor?.outputs === 2) return ["then", "else"];
+  return ["next"];
+}
+
+function edgeValue(targets: string[], asList: boolean): string | string[] {
+  return targets.length === 1 && !asList ? targets[0] as string : targets;
+}
+
+/**
+ * Writes a workflow as YAML in the authoring key order. Edges use `then`/`else` for IF modules and
+ * `next` otherwise (a list for fan-out); defaults the parser would restore are still written so
+ * the file says exactly what runs.
+ *
+ * @throws {RangeError} when the workflow has no trigger node or edges YAML cannot express.
+ */
+export function stringifyWorkflowYaml(workflow: Workflow, catalog: ModuleCatalog): string {
+  const triggerNode = workflow.nodes.find((node) => node.kind === "trigger");
+  if (!triggerNode) {
+    throw new RangeError(
+      `Cannot write workflow "${workflow.name}" as YAML: it has no trigger node`,
+    );
+  }
+  const extraTrigger = workflow.nodes.find((node) =>
+    node.kind === "trigger" && node !== triggerNode
+  );
+  if (extraTrigger) {
+    throw new RangeError(
+      `Cannot write workflow "${workflow.name}" as YAML: node "${extraTrigger.id}" is a second trigger`,
+    );
+  }
+  const lastTriggerOutput = triggerNode.next.findLastIndex((targets) => targets.length > 0);
+  if (lastTriggerOutput > 0) {
+    throw new RangeError(
+      `Cannot write workflow "${workflow.name}" as YAML: the trigger node has edges on output ${
+        lastTriggerOutput + 1
+      }`,
+    );
+  }
+  const out: Record<string, unknown> = {
+    name: workflow.name,
+    description: workflow.description,
+    trigger: workflow.trigger,
+    enabled: workflow.enabled,
+    order: workflow.order,
+    "on_timeout": workflow.on_timeout,
+  };
+  if (Object.keys(triggerNode.params).length > 0) out.trigger_params = triggerNode.params;
+  const start = triggerNode.next[0] ?? [];
+  if (start.length > 0) out.start = edgeValue(start, false);
+  const nodes: Record<string, unknown> = {};
+  for (const node of workflow.nodes) {
+    if (node === triggerNode) continue;
+    if (node.id in nodes) {
+      throw new RangeError(
+        `Cannot write workflow "${workflow.name}" as YAML: duplicate node id "${node.id}"`,
+      );
+    }
+    nodes[node.id] = nodeToYaml(node, catalog);
+  }
+  if (Object.keys(nodes).length > 0) out.nodes = nodes;
+
+  const document = new Document(out);
+  for (const node of workflow.nodes) {
+    const position = document.getIn(["nodes", node.id, "position"], true);
+    if (position instanceof YAMLSeq) position.flow = true;
+  }
+  return document.toString({ lineWidth: 100 });
+}
+
+function nodeToYaml(node: WorkflowNode, catalog: ModuleCatalog): Record<string, unknown> {
+  const descriptor = catalog.describe(node.module);
+  const out: Record<string, unknown> = { module: node.module };
+  if (node.label !== undefined && node.label !== descriptor?.name) out.label = node.label;
+  if (node.layout) out.position = [node.layout.x, node.layout.y];
+  if (Object.keys(node.params).length > 0) out.params = node.params;
+  if (node.filters) out.filters = { ...node.filters };
+  const keys = edgeKeys(node, catalog);
+  const fanOut = descriptor?.multiple_output_connection === true;
+  keys.forEach((key, index) => {
+    const targets = node.next[index] ?? [];
+    if (targets.length > 0) out[key] = edgeValue(targets, fanOut);
+  });
+  return out;
+}
