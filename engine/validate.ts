@@ -142,6 +142,10 @@ class Collector {
   nodeError(code: ValidationCode, node: WorkflowNode, field: string, detail: string) {
     this.error(code, `${nodePrefix(node, field)}: ${detail}`, { node: node.id, field });
   }
+
+  nodeWarning(code: ValidationCode, node: WorkflowNode, field: string, detail: string) {
+    this.warn(code, `${nodePrefix(node, field)}: ${detail}`, { node: node.id, field });
+  }
 }
 
 /**
@@ -276,6 +280,17 @@ function checkParams(node: WorkflowNode, descriptor: ModuleDescriptor, found: Co
       continue;
     }
     if (isUnset(value)) continue;
+    if (isScalarForList(param, value)) {
+      // MISP's own blueprints store some multi-pickers as one string (hashlookup, BGP ranking);
+      // MISP loads them and the module sees no list, so they import with a warning, not an error.
+      found.nodeWarning(
+        "invalid-param",
+        node,
+        field,
+        `expected a list of values, got ${quoteValue(value)} (MISP ignores a single value here)`,
+      );
+      continue;
+    }
     const problem = paramTypeProblem(param, value);
     if (problem) found.nodeError("invalid-param", node, field, problem);
   }
@@ -289,6 +304,13 @@ function checkParams(node: WorkflowNode, descriptor: ModuleDescriptor, found: Co
       );
     }
   }
+}
+
+/** A multi-value select or picker given one string, as MISP's editor sometimes saved it. */
+function isScalarForList(param: ParamDescriptor, value: unknown): boolean {
+  const multiple = param.multiple === true || param.picker_create_new === true;
+  return multiple && (param.type === "select" || param.type === "picker") &&
+    typeof value === "string";
 }
 
 function quoteValue(value: unknown): string {
