@@ -1,0 +1,91 @@
+/** `deno task dry-run <workflow> <event.json> [--trigger ID] [--json]`: runs a workflow on a payload without side effects. @module */
+
+import type { JsonObject, RunResult } from "../engine/model.ts";
+import { InProcessDeferredRunner, scheduleDeferred } from "../engine/deferred.ts";
+import { runWorkflow } from "../engine/run_workflow.ts";
+import { validateWorkflow } from "../engine/validate.ts";
+import { MODULE_CATALOG } from "../modules/registry.ts";
+import { requireTrigger } from "../triggers/catalogue.ts";
+import {
+  EXIT_BAD_INPUT,
+  offlineServices,
+  oneLine,
+  parseArgs,
+  printLine,
+  readInput,
+  runCli,
+  UsageError,
+} from "./cli_support.ts";
+import { loadWorkflow } from "./load_workflow.ts";
+import { formatTraceTree, formatVerdict } from "./trace_tree.ts";
+
+const USAGE = "Usage: dry-run <workflow> <event.json> [--trigger ID] [--json]";
+
+async function readPayload(path: string): Promise<JsonObject> {
+  const text = await readInput(path, "payload");
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new UsageError(`Cannot read payload "${path}": invalid JSON: ${reason}`, {
+      cause: error,
+    });
+  }
+  if (json === null || typeof json !== "object" || Array.isArray(json)) {
+    throw new UsageError(`Cannot read payload "${path}": expected a JSON object`);
+  }
+  return json as JsonObject;
+}
+
+function exitCode(result: RunResult): number {
+  if (result.outcome === "success") return 0;
+  return result.outcome === "blocked" ? 1 : EXIT_BAD_INPUT;
+}
+
+async function main(): Promise<number> {
+  const args = parseArgs(Deno.args, { options: ["trigger"], flags: ["json"] });
+  const [workflowPath, payloadPath, ...extra] = args.positional;
+  if (workflowPath === undefined || payloadPath === undefined || extra.length > 0) {
+    throw new UsageError(USAGE);
+  }
+  const { workflow } = await loadWorkflow(workflowPath, args.options.get("trigger"));
+  const { errors } = validateWorkflow(workflow, MODULE_CATALOG);
+  const [first] = errors;
+  if (first) {
+    throw new UsageError(
+      `Invalid workflow "${workflowPath}": ${first.message}${
+        errors.length > 1 ? ` (and ${errors.length - 1} more; run validate)` : ""
+      }`,
+    );
+  }
+  const payload = await readPayload(payloadPath);
+  try {
+    requireTrigger(workflow.trigger).normalize(payload);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new UsageError(
+      `Payload "${payloadPath}" does not fit trigger "${workflow.trigger}": ${oneLine(reason)}`,
+      { cause: error },
+    );
+  }
+  const services = offlineServices();
+  const result = await runWorkflow(workflow, payload, { services, dryRun: true });
+  const runner = new InProcessDeferredRunner({ services });
+  await scheduleDeferred(runner, result, { workflow, dryRun: true });
+  const deferred = await runner.drain();
+  if (args.flags.has("json")) {
+    printLine(JSON.stringify({ ...result, deferred_results: deferred }, null, 2));
+    return exitCode(result);
+  }
+  printLine(formatVerdict(result));
+  printLine(`Workflow "${workflow.name}" on trigger ${workflow.trigger} (dry run):`);
+  for (const line of formatTraceTree(result.trace)) printLine(`  ${line}`);
+  for (const [index, sub] of deferred.entries()) {
+    printLine(`Deferred sub-walk ${index + 1} (after the verdict): ${sub.outcome}`);
+    for (const line of formatTraceTree(sub.trace)) printLine(`  ${line}`);
+  }
+  return exitCode(result);
+}
+
+if (import.meta.main) await runCli(main);
