@@ -27,6 +27,11 @@ export const ALL_ADMINS = "All admins";
 /** (Send Log Mail) users with a `perm_admin` role in the org of the log's user. */
 export const ORG_ADMINS = "Org admins";
 
+/** The recipient choices that stand for groups of MISP users. */
+function recipientGroups(orgAdmins: boolean): string[] {
+  return orgAdmins ? [ALL_ACCOUNTS, ALL_ADMINS, ORG_ADMINS] : [ALL_ACCOUNTS, ALL_ADMINS];
+}
+
 /** One row of MISP's `GET /admin/users/index`. */
 interface UserRow {
   User?: { id?: unknown; email?: unknown; org_id?: unknown; disabled?: unknown };
@@ -126,7 +131,7 @@ async function resolveRecipients(
   recipients: string[],
   orgAdmins: boolean,
 ): Promise<{ addresses: string[]; ignored: string[] }> {
-  const groups = [ALL_ACCOUNTS, ALL_ADMINS, ...(orgAdmins ? [ORG_ADMINS] : [])];
+  const groups = recipientGroups(orgAdmins);
   const wanted = recipients.filter((item) => groups.includes(item));
   const addresses = new Set<string>();
   const ignored: string[] = [];
@@ -175,13 +180,29 @@ export function createSendMailModule(options: SendMailModuleOptions): WorkflowMo
         secrets: context.services.secrets,
       });
       let resolved: { addresses: string[]; ignored: string[] };
+      let unresolvedGroups: string[] = [];
       try {
         resolved = await resolveRecipients(context, recipients, options.orgAdmins);
       } catch (error) {
         if (!(error instanceof IntegrationMissingError)) throw error;
-        context.errors.push(error.message);
-        return false;
+        if (!context.dryRun) {
+          context.errors.push(error.message);
+          return false;
+        }
+        // A dry run without MISP still says what it would do: the groups stay unresolved.
+        const groups = recipientGroups(options.orgAdmins);
+        unresolvedGroups = recipients.filter((item) => groups.includes(item));
+        resolved = await resolveRecipients(
+          context,
+          recipients.filter((item) => !groups.includes(item)),
+          options.orgAdmins,
+        );
       }
+      const groupNote = unresolvedGroups.length > 0
+        ? ` and ${
+          unresolvedGroups.map((group) => `"${group}"`).join(", ")
+        } (resolved through MISP when run live)`
+        : "";
       const body = String(params.mail_template_body ?? "");
       const html = `<div style="white-space: pre-wrap">${body}</div>`;
       context.record(redactRecord({
@@ -189,9 +210,10 @@ export function createSendMailModule(options: SendMailModuleOptions): WorkflowMo
         dry: context.dryRun,
         method: "SMTP",
         body_digest: await sha256Hex(html),
-        summary: `Mail "${subject}" to ${resolved.addresses.length} recipient(s)`,
+        summary: `Mail "${subject}" to ${resolved.addresses.length} recipient(s)${groupNote}`,
         details: {
           recipients: resolved.addresses,
+          ...(unresolvedGroups.length > 0 ? { unresolved_groups: unresolvedGroups } : {}),
           subject,
           ...(resolved.ignored.length > 0 ? { ignored: resolved.ignored } : {}),
         },

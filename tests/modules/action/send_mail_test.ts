@@ -190,3 +190,20 @@ Deno.test("send-mail in a dry run records recipients and sends nothing", async (
     ignored: ["not an address"],
   });
 });
+
+Deno.test("send-mail in a dry run without MISP keeps recipient groups unresolved", async () => {
+  const { context, records } = createOutboundContext({
+    module: sendMail,
+    data: { Event: { info: "x" } },
+    dryRun: true,
+    params: { recipients: ["All admins", "soc@example.org"], mail_template_subject: "s" },
+  });
+  assert.equal(await sendMail.exec(context), true);
+  assert.deepEqual(context.errors, []);
+  assert.deepEqual(records[0]?.details, {
+    recipients: ["soc@example.org"],
+    unresolved_groups: ["All admins"],
+    subject: "s",
+  });
+  assert.match(records[0]?.summary ?? "", /"All admins" \(resolved through MISP when run live\)/);
+});
