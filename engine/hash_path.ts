@@ -23,6 +23,7 @@ import {
 } from "./php_compare.ts";
 import { compileRegex, RegexError } from "./regex.ts";
 
+/** The PHP array shape `extract`, `insert` and `remove` return, re-exported for their callers. */
 export type { PhpArray } from "./php_compare.ts";
 
 /** Raised where PHP's `Hash` crashes with a TypeError (non-array data, regex on an array). */

@@ -75,6 +75,12 @@ export interface ModuleDescriptor {
   enabled_by_default?: boolean;
 }
 
+/** Looks module and trigger descriptors up by id; the registry implements it, codecs and validation take it. */
+export interface ModuleCatalog {
+  /** The descriptor of a module or trigger, or undefined when no such id exists. */
+  describe(id: string): ModuleDescriptor | undefined;
+}
+
 /** Node-level filters of an action node (`saved_filters`, reference §8.3). All strings. */
 export interface NodeFilters {
   selector: string;
@@ -131,6 +137,12 @@ export interface Workflow {
 
 /** How a run ended. */
 export type Outcome = "success" | "blocked" | "failure" | "pending-approval";
+
+/**
+ * The `observed` key a blocking module sets, with the id of the approval it opened, when it blocks
+ * only until someone approves (`require-approval`): the run ends `pending-approval`, not `blocked`.
+ */
+export const PENDING_APPROVAL_KEY = "pending_approval";
 
 /** What an action did, or in a dry run would have done. Never carries secrets. */
 export interface ActionRecord {

@@ -13,7 +13,7 @@ import { callMisp, requireMisp } from "./misp_operation.ts";
 import { isObject } from "./node_filters.ts";
 import { eventOf } from "./roaming_event.ts";
 
-/** Add Event Blocklist entry. */
+/** Add Event Blocklist entry: blocks the event's UUID so MISP never creates or pulls it again. */
 export const addEventblocklistEntry: WorkflowModule = {
   descriptor: mispActionDescriptor({
     id: "add_eventblocklist_entry",

@@ -13,7 +13,7 @@ import { mispActionDescriptor } from "./misp_action.ts";
 import { callMisp, requireMisp } from "./misp_operation.ts";
 import { isObject, matchingItemsForAttributes } from "./node_filters.ts";
 
-/** Add to warninglist. */
+/** Add to warninglist: appends the matching attributes' values to a custom warninglist. */
 export const addToWarninglist: WorkflowModule = {
   descriptor: mispActionDescriptor({
     id: "add_to_warninglist",

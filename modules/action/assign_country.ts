@@ -21,7 +21,7 @@ import {
   type TagTarget,
 } from "./tag_calls.ts";
 
-/** Assign country. */
+/** Assign country: tags the event or attributes with the countries their enrichments name. */
 export const assignCountry: WorkflowModule = {
   descriptor: mispActionDescriptor({
     id: "assign_country",

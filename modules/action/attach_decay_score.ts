@@ -14,7 +14,7 @@ import { callMisp, requireMisp } from "./misp_operation.ts";
 import { isObject, matchingItemsForAttributes, overrideAttribute } from "./node_filters.ts";
 import { stringList } from "./roaming_event.ts";
 
-/** Attach decay score. */
+/** Attach decay score: gives later nodes each matching attribute's decay score. */
 export const attachDecayScore: WorkflowModule = {
   descriptor: mispActionDescriptor({
     id: "attach-decay-score",

@@ -14,7 +14,7 @@ import { callMisp, requireMisp } from "./misp_operation.ts";
 import { isObject, matchingItemsForAttributes } from "./node_filters.ts";
 import { byId, eventOf, stringList, updateAttributes } from "./roaming_event.ts";
 
-/** Attach enrichment. */
+/** Attach enrichment: appends enrichment results to the matching attributes, saving nothing. */
 export const attachEnrichment: WorkflowModule = {
   descriptor: mispActionDescriptor({
     id: "attach-enrichment",

@@ -13,7 +13,7 @@ import { callMisp, requireMisp } from "./misp_operation.ts";
 import { isObject, matchingItemsForAttributes } from "./node_filters.ts";
 import { byId, eventOf, stringList, updateAttributes } from "./roaming_event.ts";
 
-/** Attach warninglist. */
+/** Attach warninglist: marks the attributes (and the event) that hit a MISP warninglist. */
 export const attachWarninglist: WorkflowModule = {
   descriptor: mispActionDescriptor({
     id: "attach-warninglist",

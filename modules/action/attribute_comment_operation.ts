@@ -10,7 +10,7 @@ import type { ModuleContext, WorkflowModule } from "../module.ts";
 import { editMatchingAttributes } from "./attribute_edition.ts";
 import { mispActionDescriptor } from "./misp_action.ts";
 
-/** Attribute comment operation. */
+/** Attribute comment operation: writes one rendered comment on every matching attribute. */
 export const attributeCommentOperation: WorkflowModule = {
   descriptor: mispActionDescriptor({
     id: "Module_attribute_comment_operation",

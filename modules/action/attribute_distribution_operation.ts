@@ -11,7 +11,7 @@ import { editMatchingAttributes } from "./attribute_edition.ts";
 import { ATTRIBUTE_DISTRIBUTION_OPTIONS, sharingGroupId } from "./distribution_options.ts";
 import { mispActionDescriptor } from "./misp_action.ts";
 
-/** Attribute distribution operation. */
+/** Attribute distribution operation: sets the distribution of the matching attributes. */
 export const attributeDistributionOperation: WorkflowModule = {
   descriptor: mispActionDescriptor({
     id: "attribute_distribution_operation",

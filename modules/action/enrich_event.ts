@@ -14,7 +14,7 @@ import { callMisp, requireMisp } from "./misp_operation.ts";
 import { filtersEnabled, isObject, matchingItems } from "./node_filters.ts";
 import { eventOf } from "./roaming_event.ts";
 
-/** Enrich Event. */
+/** Enrich Event: has MISP enrich and save the event (or matching attributes), then reloads it. */
 export const enrichEvent: WorkflowModule = {
   descriptor: mispActionDescriptor({
     id: "enrich-event",

@@ -15,7 +15,7 @@ import { callMisp, requireMisp } from "./misp_operation.ts";
 import { flattenedAttributes, isObject } from "./node_filters.ts";
 import { eventOf } from "./roaming_event.ts";
 
-/** Event distribution operation. */
+/** Event distribution operation: sets the event's distribution in MISP and in the roaming data. */
 export const eventDistributionOperation: WorkflowModule = {
   descriptor: mispActionDescriptor({
     id: "Module_event_distribution_operation",

@@ -15,24 +15,25 @@
 import type { ModuleDescriptor } from "../../engine/model.ts";
 import type { ModuleContext, WorkflowModule } from "../module.ts";
 import { TransientError } from "../errors.ts";
+import { mispActionDescriptor } from "./misp_action.ts";
 import { createActionRedactor } from "./redact.ts";
 import { chatMessageText } from "./slack_message.ts";
-import { isTransientStatus, quoteBody, sendHttpAction, webhookHeaders } from "./webhook.ts";
+import {
+  isSuccessStatus,
+  isTransientStatus,
+  quoteBody,
+  sendHttpAction,
+  webhookHeaders,
+} from "./webhook.ts";
 
-const DESCRIPTOR: ModuleDescriptor = {
+const DESCRIPTOR: ModuleDescriptor = mispActionDescriptor({
   id: "mattermost",
   name: "mattermost",
   version: "0.1",
   description: "Simplistic module to send message to a Mattermost channel.",
-  module_type: "action",
   icon: "python",
   icon_class: "fab",
-  inputs: 1,
-  outputs: 1,
-  blocking: false,
-  expect_misp_core_format: false,
   support_filters: true,
-  multiple_output_connection: false,
   params: [
     {
       id: "mattermost_hostname",
@@ -58,7 +59,7 @@ const DESCRIPTOR: ModuleDescriptor = {
       escape: "markdown",
     },
   ],
-};
+});
 
 /** The posts endpoint for a hostname given as `host`, `host:port` or a URL (https by default). */
 export function mattermostPostsUrl(hostname: string): string {
@@ -67,15 +68,12 @@ export function mattermostPostsUrl(hostname: string): string {
   return `${url.origin}/api/v4/posts`;
 }
 
-/** The `mattermost` module. */
+/** The `mattermost` module: posts the rendered template to a Mattermost channel. */
 export const mattermostMessage: WorkflowModule = {
   descriptor: DESCRIPTOR,
   async exec(context: ModuleContext): Promise<boolean> {
     const { params } = context;
-    const redactor = createActionRedactor(DESCRIPTOR, {
-      params,
-      secrets: context.services.secrets,
-    });
+    const redactor = createActionRedactor(DESCRIPTOR, context);
     let url: string;
     try {
       url = mattermostPostsUrl(String(params.mattermost_hostname ?? ""));
@@ -101,7 +99,7 @@ export const mattermostMessage: WorkflowModule = {
       details: { channel_id: channel },
     }, redactor);
     if (!response) return context.dryRun;
-    if (response.status >= 200 && response.status < 300) return true;
+    if (isSuccessStatus(response.status)) return true;
     let reason = quoteBody(response.body, redactor);
     try {
       const answer = JSON.parse(response.body) as { message?: string };

@@ -1,20 +1,23 @@
 /**
- * The descriptor shape every MISP-operation action shares: one input, one output, not blocking,
- * a single output connection (reference §2.1).
+ * The descriptor shape MISP's action modules share: one input, one output, not blocking, a single
+ * output connection (reference §2.1).
  *
  * @module
  */
 
 import type { ModuleDescriptor } from "../../engine/model.ts";
 
-/** The fields that differ between MISP-operation actions. */
+/** The fields that differ between action modules. */
 export type MispActionFields =
   & Pick<
     ModuleDescriptor,
     "id" | "name" | "version" | "description" | "icon" | "params"
   >
   & Partial<
-    Pick<ModuleDescriptor, "expect_misp_core_format" | "support_filters" | "icon_class">
+    Pick<
+      ModuleDescriptor,
+      "expect_misp_core_format" | "support_filters" | "icon_class" | "enabled_by_default"
+    >
   >;
 
 /** A full action descriptor from the fields that differ. */

@@ -7,6 +7,7 @@
  */
 
 import type { JsonObject } from "../../engine/model.ts";
+import { sha256Hex } from "../../engine/digest.ts";
 import { IntegrationMissingError, TransientError } from "../errors.ts";
 import type { ModuleContext } from "../module.ts";
 import { MispError } from "./misp_client.ts";
@@ -82,10 +83,4 @@ export async function callMisp<T = unknown>(
 export function endpointOf(path: string): string {
   const [controller = "", action = ""] = path.split("/").filter((part) => part !== "");
   return action === "" ? `/${controller}` : `/${controller}/${action}`;
-}
-
-/** SHA-256 hex of a text, for `body_digest`. */
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
 }

@@ -13,23 +13,17 @@
 import type { ModuleDescriptor } from "../../engine/model.ts";
 import { extract } from "../../engine/hash_path.ts";
 import type { ModuleContext, WorkflowModule } from "../module.ts";
+import { mispActionDescriptor } from "./misp_action.ts";
 import { createActionRedactor } from "./redact.ts";
 import { judgeWebhookResponse, sendHttpAction, webhookHeaders } from "./webhook.ts";
 
-const DESCRIPTOR: ModuleDescriptor = {
+const DESCRIPTOR: ModuleDescriptor = mispActionDescriptor({
   id: "ms-teams-webhook",
   name: "MS Teams Webhook",
   version: "0.5",
   description:
     'Perform callbacks to the MS Teams webhook provided by the "Incoming Webhook" connector',
-  module_type: "action",
   icon: "MS_Teams.png",
-  inputs: 1,
-  outputs: 1,
-  blocking: false,
-  expect_misp_core_format: false,
-  support_filters: false,
-  multiple_output_connection: false,
   params: [
     {
       id: "url",
@@ -54,17 +48,14 @@ const DESCRIPTOR: ModuleDescriptor = {
       placeholder: "Attribute.{n}.AttributeTag.{n}.Tag.name",
     },
   ],
-};
+});
 
 /** MS Teams Webhook: one POST per execution; success on 2xx. */
 export const msTeamsWebhook: WorkflowModule = {
   descriptor: DESCRIPTOR,
   async exec(context: ModuleContext): Promise<boolean> {
     const { params } = context;
-    const redactor = createActionRedactor(DESCRIPTOR, {
-      params,
-      secrets: context.services.secrets,
-    });
+    const redactor = createActionRedactor(DESCRIPTOR, context);
     const url = typeof params.url === "string" ? params.url.trim() : "";
     if (url === "") {
       context.errors.push("URL not provided.");

@@ -346,6 +346,17 @@ export function createOutboundFetch(options: OutboundFetchOptions): OutboundFetc
   };
 }
 
+/**
+ * A service's API root: the injected one, else the environment variable `envName`, else the
+ * service's public root; trailing slashes dropped so paths can be appended with `/`.
+ */
+export function apiRootOf(
+  injected: string | undefined,
+  options: { envName: string; fallback: string },
+): string {
+  return (injected ?? readEnv(options.envName) ?? options.fallback).replace(/\/+$/, "");
+}
+
 /** An environment variable, or undefined when unset or when env access is not granted. */
 export function readEnv(name: string): string | undefined {
   try {

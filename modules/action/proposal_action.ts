@@ -15,7 +15,7 @@ import { callMisp, requireMisp } from "./misp_operation.ts";
 import { filtersEnabled, flattenedAttributes, isObject, matchingItems } from "./node_filters.ts";
 import { eventOf } from "./roaming_event.ts";
 
-/** Proposal Action. */
+/** Proposal Action: accepts or discards the event's proposals, then reloads the event. */
 export const proposalAction: WorkflowModule = {
   descriptor: mispActionDescriptor({
     id: "proposal-action",

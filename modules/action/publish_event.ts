@@ -11,7 +11,7 @@ import { mispActionDescriptor } from "./misp_action.ts";
 import { callMisp, requireMisp } from "./misp_operation.ts";
 import { eventOf } from "./roaming_event.ts";
 
-/** Publish Event. */
+/** Publish Event: publishes the event through MISP, which then runs its own publish workflow. */
 export const publishEvent: WorkflowModule = {
   descriptor: mispActionDescriptor({
     id: "publish-event",

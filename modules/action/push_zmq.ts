@@ -7,28 +7,22 @@
 
 import type { ModuleDescriptor } from "../../engine/model.ts";
 import { extract } from "../../engine/hash_path.ts";
+import { sha256Hex } from "../../engine/digest.ts";
 import type { ModuleContext, WorkflowModule } from "../module.ts";
 import { IntegrationMissingError } from "../errors.ts";
+import { mispActionDescriptor } from "./misp_action.ts";
 import { createActionRedactor, redactRecord } from "./redact.ts";
-import { sha256Hex } from "./webhook.ts";
 
 /** The topic MISP's workflow actions publish on. */
 export const WORKFLOW_ZMQ_TOPIC = "misp_json_workflow";
 
-const DESCRIPTOR: ModuleDescriptor = {
+const DESCRIPTOR: ModuleDescriptor = mispActionDescriptor({
   id: "push-zmq",
   name: "Push to ZMQ",
   version: "0.2",
   description: "Push to the ZMQ channel",
-  module_type: "action",
   icon: "wifi",
   icon_class: "fas fa-rotate-90",
-  inputs: 1,
-  outputs: 1,
-  blocking: false,
-  expect_misp_core_format: false,
-  support_filters: false,
-  multiple_output_connection: false,
   enabled_by_default: true,
   params: [
     {
@@ -39,16 +33,13 @@ const DESCRIPTOR: ModuleDescriptor = {
       placeholder: "Attribute.{n}.AttributeTag.{n}.Tag.name",
     },
   ],
-};
+});
 
 /** Push to ZMQ: one message per execution. */
 export const pushZmq: WorkflowModule = {
   descriptor: DESCRIPTOR,
   async exec(context: ModuleContext): Promise<boolean> {
-    const redactor = createActionRedactor(DESCRIPTOR, {
-      params: context.params,
-      secrets: context.services.secrets,
-    });
+    const redactor = createActionRedactor(DESCRIPTOR, context);
     const path = String(context.params.data_extraction_path ?? "").trim();
     const data = context.roaming.getData();
     let payload: unknown;

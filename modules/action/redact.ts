@@ -8,6 +8,8 @@
 
 import type { ActionRecord, ModuleDescriptor } from "../../engine/model.ts";
 import { Redactor } from "../../engine/redactor.ts";
+import type { ModuleContext } from "../module.ts";
+import type { ModuleServices } from "../services.ts";
 
 /** What replaces a secret. */
 export const REDACTED = "[redacted]";
@@ -73,14 +75,17 @@ export function secretParamValues(
 }
 
 /**
- * A redactor for one action: the run's `secrets` plus the node's secret param values. Use it on
- * everything that leaves the action (records, errors, logs).
+ * A redactor for one action node: the run's secrets plus the node's secret param values, both
+ * read from its context. Use it on everything that leaves the action (records, errors, logs).
  */
 export function createActionRedactor(
   descriptor: ModuleDescriptor,
-  options: { params: Record<string, unknown>; secrets: readonly string[] },
+  context: Pick<ModuleContext, "params"> & { services: Pick<ModuleServices, "secrets"> },
 ): Redactor {
-  return new Redactor([...options.secrets, ...secretParamValues(descriptor, options.params)]);
+  return new Redactor([
+    ...context.services.secrets,
+    ...secretParamValues(descriptor, context.params),
+  ]);
 }
 
 /** `text` with registered secrets and URL-borne secrets removed. */

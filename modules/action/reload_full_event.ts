@@ -11,7 +11,7 @@ import { reloadRoamingEvent } from "./event_reload.ts";
 import { mispActionDescriptor } from "./misp_action.ts";
 import { requireMisp } from "./misp_operation.ts";
 
-/** Reload full Event. */
+/** Reload full Event: replaces the roaming data with the event as MISP now stores it. */
 export const reloadFullEvent: WorkflowModule = {
   descriptor: mispActionDescriptor({
     id: "reload-full-event",

@@ -15,7 +15,7 @@ import {
   ORG_ADMINS,
 } from "./send_mail.ts";
 
-/** Send Log Mail. */
+/** Send Log Mail: Send Mail for `log-after-save`, able to mail the admins of the log user's org. */
 export const sendLogMail: WorkflowModule = createSendMailModule({
   descriptor: mailDescriptor({
     id: "send-log-mail",

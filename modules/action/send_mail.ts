@@ -16,9 +16,10 @@ import type { JsonObject, ModuleDescriptor } from "../../engine/model.ts";
 import type { ModuleContext, WorkflowModule } from "../module.ts";
 import { IntegrationMissingError, TransientError } from "../errors.ts";
 import { log } from "../../engine/log.ts";
+import { sha256Hex } from "../../engine/digest.ts";
 import { MispError } from "./misp_client.ts";
+import { mispActionDescriptor } from "./misp_action.ts";
 import { createActionRedactor, redactRecord, redactText } from "./redact.ts";
-import { sha256Hex } from "./webhook.ts";
 
 /** Recipient choices that stand for groups of MISP users. */
 export const ALL_ACCOUNTS = "All accounts";
@@ -63,17 +64,10 @@ export function mailDescriptor(
   base: Pick<ModuleDescriptor, "id" | "name" | "description">,
   groups: string[],
 ): ModuleDescriptor {
-  return {
+  return mispActionDescriptor({
     ...base,
     version: "0.1",
-    module_type: "action",
     icon: "envelope",
-    inputs: 1,
-    outputs: 1,
-    blocking: false,
-    expect_misp_core_format: false,
-    support_filters: false,
-    multiple_output_connection: false,
     params: [
       {
         id: "recipients",
@@ -100,7 +94,7 @@ export function mailDescriptor(
         escape: "html",
       },
     ],
-  };
+  });
 }
 
 /** Plain text from the HTML-escaped body: tags dropped, the five entities decoded. */
@@ -175,10 +169,7 @@ export function createSendMailModule(options: SendMailModuleOptions): WorkflowMo
         context.errors.push("The mail template is empty.");
         return false;
       }
-      const redactor = createActionRedactor(descriptor, {
-        params,
-        secrets: context.services.secrets,
-      });
+      const redactor = createActionRedactor(descriptor, context);
       let resolved: { addresses: string[]; ignored: string[] };
       let unresolvedGroups: string[] = [];
       try {
@@ -248,7 +239,7 @@ export function createSendMailModule(options: SendMailModuleOptions): WorkflowMo
   };
 }
 
-/** Send Mail. */
+/** Send Mail: mails the rendered subject and body to each chosen recipient over SMTP. */
 export const sendMail: WorkflowModule = createSendMailModule({
   descriptor: mailDescriptor({
     id: "send-mail",

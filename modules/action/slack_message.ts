@@ -14,9 +14,16 @@
 import type { ModuleDescriptor } from "../../engine/model.ts";
 import type { ModuleContext, WorkflowModule } from "../module.ts";
 import { TransientError } from "../errors.ts";
-import { readEnv } from "./outbound.ts";
+import { apiRootOf } from "./outbound.ts";
+import { mispActionDescriptor } from "./misp_action.ts";
 import { createActionRedactor } from "./redact.ts";
-import { isTransientStatus, quoteBody, sendHttpAction, webhookHeaders } from "./webhook.ts";
+import {
+  isSuccessStatus,
+  isTransientStatus,
+  quoteBody,
+  sendHttpAction,
+  webhookHeaders,
+} from "./webhook.ts";
 
 /** Slack's Web API root; `SLACK_API_URL` or `apiUrl` replace it (tests, proxies). */
 export const SLACK_API_URL = "https://slack.com/api";
@@ -27,20 +34,14 @@ export interface SlackMessageOptions {
   apiUrl?: string;
 }
 
-const DESCRIPTOR: ModuleDescriptor = {
+const DESCRIPTOR: ModuleDescriptor = mispActionDescriptor({
   id: "slack",
   name: "slack",
   version: "0.1",
   description: "Simplistic module to send messages to a Slack channel.",
-  module_type: "action",
   icon: "python",
   icon_class: "fab",
-  inputs: 1,
-  outputs: 1,
-  blocking: false,
-  expect_misp_core_format: false,
   support_filters: true,
-  multiple_output_connection: false,
   params: [
     {
       id: "slack_bot_token",
@@ -59,7 +60,7 @@ const DESCRIPTOR: ModuleDescriptor = {
       escape: "slack",
     },
   ],
-};
+});
 
 /** The message misp-modules posts: the rendered template, or the data as JSON in a code block. */
 export function chatMessageText(template: unknown, data: unknown): string {
@@ -73,12 +74,11 @@ export function createSlackMessage(options: SlackMessageOptions = {}): WorkflowM
     descriptor: DESCRIPTOR,
     async exec(context: ModuleContext): Promise<boolean> {
       const { params } = context;
-      const redactor = createActionRedactor(DESCRIPTOR, {
-        params,
-        secrets: context.services.secrets,
+      const redactor = createActionRedactor(DESCRIPTOR, context);
+      const root = apiRootOf(options.apiUrl, {
+        envName: "SLACK_API_URL",
+        fallback: SLACK_API_URL,
       });
-      const root = (options.apiUrl ?? readEnv("SLACK_API_URL") ?? SLACK_API_URL)
-        .replace(/\/+$/, "");
       const channel = String(params.channel_id ?? "");
       const response = await sendHttpAction(context, {
         method: "POST",
@@ -101,7 +101,7 @@ export function createSlackMessage(options: SlackMessageOptions = {}): WorkflowM
       } catch {
         // Not JSON: judged on the status alone.
       }
-      if (response.status >= 200 && response.status < 300 && answer.ok === true) return true;
+      if (isSuccessStatus(response.status) && answer.ok === true) return true;
       const reason = answer.error ??
         `HTTP ${response.status}: ${quoteBody(response.body, redactor)}`;
       const message = `Slack refused the message: ${reason}`;

@@ -115,10 +115,7 @@ export const splunkHecExport: WorkflowModule = {
   descriptor: DESCRIPTOR,
   async exec(context: ModuleContext): Promise<boolean> {
     const { params } = context;
-    const redactor = createActionRedactor(DESCRIPTOR, {
-      params,
-      secrets: context.services.secrets,
-    });
+    const redactor = createActionRedactor(DESCRIPTOR, context);
     const url = String(params.url ?? "").trim();
     if (url === "") {
       context.errors.push("URL not provided.");

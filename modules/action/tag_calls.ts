@@ -33,6 +33,15 @@ export function eventTarget(data: JsonObject): TagTarget {
   return { scope: "event", id: String(event.id ?? ""), uuid: String(event.uuid ?? "") };
 }
 
+/**
+ * Event scope acts when the items hold the event: always without filters, and with filters when
+ * the condition kept the `Event` (an empty selector makes it the one item).
+ */
+export function eventSelected(items: unknown[], data: JsonObject): boolean {
+  const event = eventOf(data);
+  return items.some((item) => isObject(item) && item.uuid === event.uuid && "info" in item);
+}
+
 /** The target for one attribute. */
 export function attributeTarget(attribute: JsonObject): TagTarget {
   return { scope: "attribute", id: String(attribute.id ?? ""), uuid: String(attribute.uuid ?? "") };

@@ -16,6 +16,7 @@ import {
   attachTag,
   attributeTarget,
   detachTag,
+  eventSelected,
   eventTarget,
   mirrorAttachedTag,
   mirrorDetachedTag,
@@ -118,15 +119,6 @@ async function execTagOperation(context: ModuleContext): Promise<boolean> {
   }
   if (next !== data) context.roaming.setData(next);
   return result;
-}
-
-/**
- * Event scope acts when the items hold the event: always without filters, and with filters when
- * the condition kept the `Event` (an empty selector makes it the one item).
- */
-export function eventSelected(items: unknown[], data: JsonObject): boolean {
-  const event = eventOf(data);
-  return items.some((item) => isObject(item) && item.uuid === event.uuid && "info" in item);
 }
 
 function localityMatches(tag: JsonObject, locality: string): boolean {

@@ -16,6 +16,7 @@ import {
   attachTag,
   attributeTarget,
   detachTag,
+  eventSelected,
   eventTarget,
   mirrorAttachedTag,
   mirrorDetachedTag,
@@ -23,7 +24,6 @@ import {
   tagsOf,
   type TagTarget,
 } from "./tag_calls.ts";
-import { eventSelected } from "./tag_operation.ts";
 
 /** Turns a tag name into its substitute, or null when the rule does not apply. */
 export type TagSubstitution = (tagName: string) => string | null;

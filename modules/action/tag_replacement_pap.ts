@@ -23,7 +23,7 @@ export function substitutePap(tagName: string): string | null {
   return `PAP:${matcher.group("predicate")?.toUpperCase()}`;
 }
 
-/** Tag Replacement - PAP. */
+/** Tag Replacement - PAP: normalises PAP look-alike tags to `PAP:<PREDICATE>`. */
 export const tagReplacementPap: WorkflowModule = createTagReplacement({
   id: "tag_replacement_pap",
   name: "Tag Replacement - PAP",

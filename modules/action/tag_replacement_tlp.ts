@@ -24,7 +24,7 @@ export function substituteTlp(tagName: string): string | null {
   return `tlp:${matcher.group("predicate")?.toLowerCase()}`;
 }
 
-/** Tag Replacement - TLP. */
+/** Tag Replacement - TLP: normalises TLP look-alike tags to `tlp:<predicate>`. */
 export const tagReplacementTlp: WorkflowModule = createTagReplacement({
   id: "tag_replacement_tlp",
   name: "Tag Replacement - TLP",

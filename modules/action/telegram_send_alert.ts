@@ -9,9 +9,16 @@
 import type { ModuleDescriptor } from "../../engine/model.ts";
 import type { ModuleContext, WorkflowModule } from "../module.ts";
 import { TransientError } from "../errors.ts";
-import { readEnv } from "./outbound.ts";
+import { apiRootOf } from "./outbound.ts";
+import { mispActionDescriptor } from "./misp_action.ts";
 import { createActionRedactor } from "./redact.ts";
-import { isTransientStatus, quoteBody, sendHttpAction, webhookHeaders } from "./webhook.ts";
+import {
+  isSuccessStatus,
+  isTransientStatus,
+  quoteBody,
+  sendHttpAction,
+  webhookHeaders,
+} from "./webhook.ts";
 
 /** Telegram's Bot API root; `TELEGRAM_API_ROOT` or `apiRoot` replace it (tests, proxies). */
 export const TELEGRAM_API_ROOT = "https://api.telegram.org";
@@ -22,19 +29,12 @@ export interface TelegramSendAlertOptions {
   apiRoot?: string;
 }
 
-const DESCRIPTOR: ModuleDescriptor = {
+const DESCRIPTOR: ModuleDescriptor = mispActionDescriptor({
   id: "telegram-send-alert",
   name: "Telegram Send Alert",
   version: "0.1",
   description: "Send a message alert to a Telegram channel",
-  module_type: "action",
   icon: "Telegram.png",
-  inputs: 1,
-  outputs: 1,
-  blocking: false,
-  expect_misp_core_format: false,
-  support_filters: false,
-  multiple_output_connection: false,
   params: [
     {
       id: "bot_token",
@@ -54,7 +54,7 @@ const DESCRIPTOR: ModuleDescriptor = {
       escape: "telegram-html",
     },
   ],
-};
+});
 
 /** Builds the module with its Bot API root (injected in tests). */
 export function createTelegramSendAlert(options: TelegramSendAlertOptions = {}): WorkflowModule {
@@ -62,14 +62,13 @@ export function createTelegramSendAlert(options: TelegramSendAlertOptions = {}):
     descriptor: DESCRIPTOR,
     async exec(context: ModuleContext): Promise<boolean> {
       const { params } = context;
-      const redactor = createActionRedactor(DESCRIPTOR, {
-        params,
-        secrets: context.services.secrets,
-      });
+      const redactor = createActionRedactor(DESCRIPTOR, context);
       const token = String(params.bot_token ?? "").trim().replace(/^bot/, "");
       redactor.add(token);
-      const root = (options.apiRoot ?? readEnv("TELEGRAM_API_ROOT") ?? TELEGRAM_API_ROOT)
-        .replace(/\/+$/, "");
+      const root = apiRootOf(options.apiRoot, {
+        envName: "TELEGRAM_API_ROOT",
+        fallback: TELEGRAM_API_ROOT,
+      });
       const response = await sendHttpAction(context, {
         method: "POST",
         url: `${root}/bot${token}/sendMessage`,
@@ -83,7 +82,7 @@ export function createTelegramSendAlert(options: TelegramSendAlertOptions = {}):
         details: { chat_id: String(params.chat_id ?? "") },
       }, redactor);
       if (!response) return context.dryRun;
-      if (response.status >= 200 && response.status < 300) return true;
+      if (isSuccessStatus(response.status)) return true;
       if (response.status === 401) {
         context.errors.push("Authentication failed");
         return false;

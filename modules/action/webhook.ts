@@ -12,7 +12,9 @@ import type { ModuleContext, WorkflowModule } from "../module.ts";
 import type { OutboundResponse } from "../services.ts";
 import { IntegrationMissingError, TransientError } from "../errors.ts";
 import { log } from "../../engine/log.ts";
+import { sha256Hex } from "../../engine/digest.ts";
 import { OutboundBlockedError } from "./outbound.ts";
+import { mispActionDescriptor } from "./misp_action.ts";
 import { createActionRedactor, displayUrl, redactRecord, redactText } from "./redact.ts";
 
 /** `User-Agent` of every outbound action call (MISP sends `MISP <version> - #<commit>`). */
@@ -53,12 +55,6 @@ export function webhookHeaders(
     headers[name] = value;
   }
   return headers;
-}
-
-/** SHA-256 hex of `text` (UTF-8). */
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 function formatSize(bytes: number): string {
@@ -124,6 +120,11 @@ export async function sendHttpAction(
   }
 }
 
+/** True for a 2xx answer, the only one MISP's outbound modules count as success. */
+export function isSuccessStatus(status: number): boolean {
+  return status >= 200 && status < 300;
+}
+
 /** True for answers worth retrying: 429 and 5xx. */
 export function isTransientStatus(status: number): boolean {
   return status === 429 || status >= 500;
@@ -138,7 +139,7 @@ export function judgeWebhookResponse(
   response: OutboundResponse,
   redactor: Redactor,
 ): boolean {
-  if (response.status >= 200 && response.status < 300) return true;
+  if (isSuccessStatus(response.status)) return true;
   if (response.status === 401 || response.status === 403) {
     context.errors.push("Authentication failed.");
     return false;
@@ -200,19 +201,12 @@ const METHODS: Record<string, string> = {
   delete: "DELETE",
 };
 
-const DESCRIPTOR: ModuleDescriptor = {
+const DESCRIPTOR: ModuleDescriptor = mispActionDescriptor({
   id: "webhook",
   name: "Webhook",
   version: "0.7",
   description: "Allow to perform custom callbacks to the provided URL",
-  module_type: "action",
   icon: "webhook.png",
-  inputs: 1,
-  outputs: 1,
-  blocking: false,
-  expect_misp_core_format: false,
-  support_filters: false,
-  multiple_output_connection: false,
   enabled_by_default: true,
   params: [
     {
@@ -265,7 +259,7 @@ const DESCRIPTOR: ModuleDescriptor = {
       secret: true,
     },
   ],
-};
+});
 
 /** Header names whose values are credentials, kept out of records and errors. */
 const SECRET_HEADER = /authorization|cookie|token|key|secret|password|signature/i;
@@ -275,10 +269,7 @@ export const webhook: WorkflowModule = {
   descriptor: DESCRIPTOR,
   async exec(context: ModuleContext): Promise<boolean> {
     const { params } = context;
-    const redactor = createActionRedactor(DESCRIPTOR, {
-      params,
-      secrets: context.services.secrets,
-    });
+    const redactor = createActionRedactor(DESCRIPTOR, context);
     const headers = parseHeaderLines(params.headers);
     for (const [name, value] of Object.entries(headers)) {
       if (!SECRET_HEADER.test(name)) continue;

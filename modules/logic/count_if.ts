@@ -6,6 +6,7 @@
  */
 
 import type { ModuleContext, WorkflowModule } from "../module.ts";
+import { IF_BLOCK } from "./if_block.ts";
 import { extract } from "../../engine/hash_path.ts";
 import { looseCompare, looseEquals } from "../../engine/php_compare.ts";
 import { pathParam, phpCount } from "./php_values.ts";
@@ -18,15 +19,8 @@ export const countIf: WorkflowModule = {
     version: "0.1",
     description:
       "Count IF / ELSE condition block. It counts the amount of entry selected by the provided hashpath. The `then` output will be used if the encoded conditions is satisfied, otherwise the `else` output will be used.",
-    module_type: "logic",
-    icon: "code-branch",
-    inputs: 1,
-    outputs: 2,
-    blocking: false,
+    ...IF_BLOCK,
     expect_misp_core_format: false,
-    support_filters: false,
-    multiple_output_connection: false,
-    html_template: "if",
     params: [
       {
         id: "selector",

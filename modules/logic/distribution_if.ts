@@ -7,9 +7,10 @@
 
 import type { JsonObject } from "../../engine/model.ts";
 import type { ModuleContext, WorkflowModule } from "../module.ts";
+import { IF_BLOCK } from "./if_block.ts";
 import { evaluateCondition } from "../../engine/conditions.ts";
-import { isPhpArray, looseEquals, phpEmpty, phpValues } from "../../engine/php_compare.ts";
-import { phpIntval } from "./php_values.ts";
+import { isPhpArray, looseEquals, phpEmpty } from "../../engine/php_compare.ts";
+import { phpIntval, pickerValues } from "./php_values.ts";
 
 type Row = Record<string, unknown>;
 
@@ -83,15 +84,8 @@ export const distributionIf: WorkflowModule = {
     version: "0.3",
     description:
       "Distribution IF / ELSE condition block. The `then` output will be used if the encoded conditions is satisfied, otherwise the `else` output will be used.",
-    module_type: "logic",
-    icon: "code-branch",
-    inputs: 1,
-    outputs: 2,
-    blocking: false,
+    ...IF_BLOCK,
     expect_misp_core_format: true,
-    support_filters: false,
-    multiple_output_connection: false,
-    html_template: "if",
     enabled_by_default: true,
     params: [
       {
@@ -145,11 +139,7 @@ export const distributionIf: WorkflowModule = {
     const { scope, condition, distribution: selected, sharing_group_id: sgParam } = context.params;
     const data = context.roaming.getData();
     const event = requireEvent(data);
-    const selectedGroups = phpEmpty(sgParam)
-      ? []
-      : isPhpArray(sgParam)
-      ? phpValues(sgParam)
-      : [sgParam];
+    const selectedGroups = pickerValues(sgParam);
     let final = propagated(event);
     if (looseEquals(scope, "attribute")) {
       const { attribute, object } = firstAttribute(event, 'scope "attribute" reads it');

@@ -7,7 +7,8 @@
 
 import type { JsonObject } from "../../engine/model.ts";
 import type { ModuleContext, WorkflowModule } from "../module.ts";
-import { isPhpArray, looseEquals, phpEmpty } from "../../engine/php_compare.ts";
+import { isPhpArray, phpEmpty } from "../../engine/php_compare.ts";
+import { CONDITION_PARAMS, conditionValue } from "./condition_params.ts";
 
 /** MISP's filtering labels `A`–`F` with their display names. */
 export const FILTERING_LABELS: Record<string, string> = {
@@ -49,35 +50,7 @@ export const genericFilterData: WorkflowModule = {
         type: "input",
         placeholder: "Event._AttributeFlattened.{n}",
       },
-      {
-        id: "value",
-        label: "Value",
-        type: "input",
-        placeholder: "tlp:red",
-        display_on: { operator: ["in", "not_in", "equals", "not_equals"] },
-      },
-      {
-        id: "value_list",
-        label: "Value list",
-        type: "picker",
-        picker_create_new: true,
-        placeholder: "['ip-src', 'ip-dst']",
-        display_on: { operator: "in_or" },
-      },
-      {
-        id: "operator",
-        label: "Operator",
-        type: "select",
-        default: "in",
-        options: {
-          in: "In",
-          not_in: "Not in",
-          equals: "Equals",
-          not_equals: "Not equals",
-          any_value: "Any value",
-          in_or: "Any value from",
-        },
-      },
+      ...CONDITION_PARAMS,
       { id: "hash_path", label: "Hash path", type: "input", placeholder: "Tag.name" },
     ],
   },
@@ -92,7 +65,7 @@ export const genericFilterData: WorkflowModule = {
       selector: params.selector,
       path: params.hash_path,
       operator: params.operator,
-      value: looseEquals(params.operator, "in_or") ? params.value_list : params.value,
+      value: conditionValue(params),
     };
     next.enabledFilters = { ...filters, [label]: filter };
     context.observe("filter", { label, ...filter });

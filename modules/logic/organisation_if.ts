@@ -6,10 +6,11 @@
  */
 
 import type { ModuleContext, WorkflowModule } from "../module.ts";
+import { IF_BLOCK } from "./if_block.ts";
 import { get } from "../../engine/hash_path.ts";
 import { evaluateCondition } from "../../engine/conditions.ts";
-import { isPhpArray, looseEquals, phpEmpty, phpValues } from "../../engine/php_compare.ts";
-import { phpIntval } from "./php_values.ts";
+import { looseEquals } from "../../engine/php_compare.ts";
+import { phpIntval, pickerValues } from "./php_values.ts";
 
 /** IF :: Organisation: `then` when the event's organisation is (or is not) among the selected. */
 export const organisationIf: WorkflowModule = {
@@ -19,15 +20,8 @@ export const organisationIf: WorkflowModule = {
     version: "0.2",
     description:
       "Organisation IF / ELSE condition block. The `then` output will be used if the encoded conditions is satisfied, otherwise the `else` output will be used.",
-    module_type: "logic",
-    icon: "code-branch",
-    inputs: 1,
-    outputs: 2,
-    blocking: false,
+    ...IF_BLOCK,
     expect_misp_core_format: true,
-    support_filters: false,
-    multiple_output_connection: false,
-    html_template: "if",
     enabled_by_default: true,
     params: [
       {
@@ -60,7 +54,7 @@ export const organisationIf: WorkflowModule = {
     let operator = condition;
     if (looseEquals(operator, "equals")) operator = "in";
     else if (looseEquals(operator, "not_equals")) operator = "not_in";
-    const selected = phpEmpty(orgIds) ? [] : isPhpArray(orgIds) ? phpValues(orgIds) : [orgIds];
+    const selected = pickerValues(orgIds);
     const path = looseEquals(orgType, "orgc") ? "Event.orgc_id" : "Event.org_id";
     const org = phpIntval(get(data, path));
     context.observe("organisation_id", org);

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { isNumericString, isPhpArray } from "../../engine/php_compare.ts";
+import { isNumericString, isPhpArray, phpEmpty, phpValues } from "../../engine/php_compare.ts";
 
 /** PHP 8 `intval`: numeric strings convert, other strings take their leading integer or 0. */
 export function phpIntval(value: unknown): number {
@@ -37,4 +37,10 @@ export function pathParam(name: string, value: unknown): string | number | boole
     return value;
   }
   throw new TypeError(`Param "${name}" must be a hash path string, got ${JSON.stringify(value)}`);
+}
+
+/** A picker param as a list: empty gives none, a list or map its values, a scalar itself. */
+export function pickerValues(value: unknown): readonly unknown[] {
+  if (phpEmpty(value)) return [];
+  return isPhpArray(value) ? phpValues(value) : [value];
 }

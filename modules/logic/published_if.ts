@@ -5,6 +5,7 @@
  */
 
 import type { ModuleContext, WorkflowModule } from "../module.ts";
+import { IF_BLOCK } from "./if_block.ts";
 import { get } from "../../engine/hash_path.ts";
 import { evaluateCondition } from "../../engine/conditions.ts";
 import { phpEmpty } from "../../engine/php_compare.ts";
@@ -17,15 +18,8 @@ export const publishedIf: WorkflowModule = {
     version: "0.1",
     description:
       "Published IF / ELSE condition block. The `then` output will be used if the encoded conditions is satisfied, otherwise the `else` output will be used.",
-    module_type: "logic",
-    icon: "code-branch",
-    inputs: 1,
-    outputs: 2,
-    blocking: false,
+    ...IF_BLOCK,
     expect_misp_core_format: true,
-    support_filters: false,
-    multiple_output_connection: false,
-    html_template: "if",
     enabled_by_default: true,
     params: [
       {

@@ -6,6 +6,7 @@
  */
 
 import type { ModuleContext, WorkflowModule } from "../module.ts";
+import { IF_BLOCK } from "./if_block.ts";
 import { extract } from "../../engine/hash_path.ts";
 import { evaluateCondition } from "../../engine/conditions.ts";
 import { isPhpArray, looseEquals, phpEmpty, phpValues } from "../../engine/php_compare.ts";
@@ -37,15 +38,8 @@ export const tagIf: WorkflowModule = {
     version: "0.4",
     description:
       "Tag IF / ELSE condition block. The `then` output will be used if the encoded conditions is satisfied, otherwise the `else` output will be used.",
-    module_type: "logic",
-    icon: "code-branch",
-    inputs: 1,
-    outputs: 2,
-    blocking: false,
+    ...IF_BLOCK,
     expect_misp_core_format: true,
-    support_filters: false,
-    multiple_output_connection: false,
-    html_template: "if",
     enabled_by_default: true,
     params: [
       {

@@ -6,6 +6,7 @@
  */
 
 import type { ModuleContext, WorkflowModule } from "../module.ts";
+import { IF_BLOCK } from "./if_block.ts";
 import { isPhpArray, looseCompare, looseEquals } from "../../engine/php_compare.ts";
 
 /** IF :: Threat Level: a lower id is a more severe threat, hence the inverted comparisons. */
@@ -16,15 +17,8 @@ export const threatLevelIf: WorkflowModule = {
     version: "0.1",
     description:
       "Threat Level IF / ELSE condition block. The `then` output will be used if the encoded conditions is satisfied, otherwise the `else` output will be used.",
-    module_type: "logic",
-    icon: "code-branch",
-    inputs: 1,
-    outputs: 2,
-    blocking: false,
+    ...IF_BLOCK,
     expect_misp_core_format: false,
-    support_filters: false,
-    multiple_output_connection: false,
-    html_template: "if",
     params: [
       {
         id: "condition",

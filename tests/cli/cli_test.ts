@@ -205,6 +205,8 @@ Deno.test({
   ignore: !getModule("send-mail") || !getModule("mattermost"),
   fn: async () => {
     for await (const entry of Deno.readDir(new URL("examples/", ROOT))) {
+      // Subfolders hold other fixtures (examples/pinned: pinned replay runs), not workflows.
+      if (!entry.isFile) continue;
       const run = await cli("validate.ts", `examples/${entry.name}`);
       assert.equal(run.code, 0, `${entry.name}: ${run.stdout}${run.stderr}`);
     }

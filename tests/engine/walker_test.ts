@@ -18,6 +18,16 @@ import {
   workflowOf,
 } from "./fake_modules.ts";
 
+/** Trigger `t` → IF `if` (module `decide`) → action `yes` on then, action `no` on else (both `act`). */
+function branchWorkflow(): Workflow {
+  return workflowOf("event-publish", [
+    node("t", "event-publish", "trigger", [["if"]]),
+    node("if", "decide", "logic", [["yes"], ["no"]]),
+    node("yes", "act", "action", [[]]),
+    node("no", "act", "action", [[]]),
+  ]);
+}
+
 function options(
   modules: WorkflowModule[],
   extra: Partial<WalkOptions> = {},
@@ -74,12 +84,7 @@ Deno.test("walkGraph() follows then or else after a logic node and records the b
   ) {
     await t.step(`exec returns ${answer}`, async () => {
       const log: string[] = [];
-      const workflow = workflowOf("event-publish", [
-        node("t", "event-publish", "trigger", [["if"]]),
-        node("if", "decide", "logic", [["yes"], ["no"]]),
-        node("yes", "act", "action", [[]]),
-        node("no", "act", "action", [[]]),
-      ]);
+      const workflow = branchWorkflow();
       const result = await walkGraph(
         workflow,
         "t",
@@ -229,12 +234,7 @@ Deno.test("walkGraph() applies the failure matrix of reference §6.5", async (t)
         },
       },
     ];
-    const workflow = workflowOf("event-publish", [
-      node("t", "event-publish", "trigger", [["if"]]),
-      node("if", "decide", "logic", [["yes"], ["no"]]),
-      node("yes", "act", "action", [[]]),
-      node("no", "act", "action", [[]]),
-    ]);
+    const workflow = branchWorkflow();
     const result = await walkGraph(workflow, "t", options(modules));
     assert.deepEqual(log, ["no"]);
     assert.deepEqual(result.errors, []);
@@ -247,12 +247,7 @@ Deno.test("walkGraph() applies the failure matrix of reference §6.5", async (t)
 Deno.test("walkGraph() treats disabled modules as MISP does", async (t) => {
   await t.step("a disabled IF takes output_2", async () => {
     const log: string[] = [];
-    const workflow = workflowOf("event-publish", [
-      node("t", "event-publish", "trigger", [["if"]]),
-      node("if", "decide", "logic", [["yes"], ["no"]]),
-      node("yes", "act", "action", [[]]),
-      node("no", "act", "action", [[]]),
-    ]);
+    const workflow = branchWorkflow();
     const result = await walkGraph(
       workflow,
       "t",
@@ -458,12 +453,7 @@ Deno.test("walkGraph() turns data PHP would crash on into failures, never a reje
   };
   await t.step("inside a module: each node fails and an IF takes output_2", async () => {
     const log: string[] = [];
-    const workflow = workflowOf("event-publish", [
-      node("t", "event-publish", "trigger", [["if"]]),
-      node("if", "decide", "logic", [["yes"], ["no"]]),
-      node("yes", "act", "action", [[]]),
-      node("no", "act", "action", [[]]),
-    ]);
+    const workflow = branchWorkflow();
     const modules = [
       fakeIf("decide", log, (context) => context.roaming.getData() !== null),
       fakeAction("act", log),

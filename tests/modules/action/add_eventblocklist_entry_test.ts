@@ -1,17 +1,18 @@
 import assert from "node:assert/strict";
 import type { JsonObject } from "../../../engine/model.ts";
 import { addEventblocklistEntry } from "../../../modules/action/add_eventblocklist_entry.ts";
-import { startFakeMisp } from "../../fakes/misp_server.ts";
-import { coreFormat, createModuleContext, sightingEvent } from "./misp_test_context.ts";
+import {
+  coreFormat,
+  createModuleContext,
+  createSightingContext,
+  sightingEvent,
+  startSightingMisp,
+} from "./misp_test_context.ts";
 
 Deno.test("add_eventblocklist_entry blocks the event's UUID with its info and creator", async (t) => {
   await t.step("with the creator name from Event.Orgc", async () => {
-    await using misp = await startFakeMisp({ events: [await sightingEvent()] });
-    const run = createModuleContext({
-      module: addEventblocklistEntry,
-      data: coreFormat(await sightingEvent()),
-      misp,
-    });
+    await using misp = await startSightingMisp();
+    const run = await createSightingContext({ module: addEventblocklistEntry, misp });
     assert.equal(await addEventblocklistEntry.exec(run.context), true);
     assert.deepEqual(misp.requests.map((request) => [request.method, request.path, request.body]), [
       ["POST", "/eventBlocklists/add", {
@@ -25,8 +26,7 @@ Deno.test("add_eventblocklist_entry blocks the event's UUID with its info and cr
   });
 
   await t.step("looking the organisation up when Orgc is missing", async () => {
-    await using misp = await startFakeMisp({
-      events: [await sightingEvent()],
+    await using misp = await startSightingMisp({
       organisations: [{ id: "1", name: "CIRCL", uuid: "55f6ea5e-2c60-40e5-964f-47a8950d210f" }],
     });
     const data = coreFormat(await sightingEvent());
@@ -51,10 +51,9 @@ Deno.test("add_eventblocklist_entry blocks the event's UUID with its info and cr
   });
 
   await t.step("failing when the UUID path finds nothing", async () => {
-    await using misp = await startFakeMisp({ events: [await sightingEvent()] });
-    const run = createModuleContext({
+    await using misp = await startSightingMisp();
+    const run = await createSightingContext({
       module: addEventblocklistEntry,
-      data: coreFormat(await sightingEvent()),
       params: { uuid_hash_path: "Event.nothing" },
       misp,
     });

@@ -7,8 +7,10 @@ import { startFakeMisp } from "../../fakes/misp_server.ts";
 import {
   coreFormat,
   createModuleContext,
+  createSightingContext,
   proposalsEvent,
   sightingEvent,
+  startSightingMisp,
 } from "./misp_test_context.ts";
 
 const COMMENT_TYPE = {
@@ -29,10 +31,9 @@ function attributeById(data: JsonObject, id: string): JsonObject[] {
 }
 
 Deno.test("attribute_ids_flag_operation sets to_ids on the filtered attribute in MISP and both views", async () => {
-  await using misp = await startFakeMisp({ events: [await sightingEvent()] });
-  const run = createModuleContext({
+  await using misp = await startSightingMisp();
+  const run = await createSightingContext({
     module: attributeIdsFlagOperation,
-    data: coreFormat(await sightingEvent()),
     params: { action: "add" },
     filters: COMMENT_TYPE,
     misp,
@@ -52,10 +53,9 @@ Deno.test("attribute_ids_flag_operation sets to_ids on the filtered attribute in
 });
 
 Deno.test("attribute_ids_flag_operation leaves attributes that already hold the value", async () => {
-  await using misp = await startFakeMisp({ events: [await sightingEvent()] });
-  const run = createModuleContext({
+  await using misp = await startSightingMisp();
+  const run = await createSightingContext({
     module: attributeIdsFlagOperation,
-    data: coreFormat(await sightingEvent()),
     params: { action: "remove" },
     misp,
   });
@@ -91,10 +91,9 @@ Deno.test("Module_attribute_comment_operation writes the comment on object attri
 });
 
 Deno.test("attribute_distribution_operation sends the sharing group with distribution 4", async () => {
-  await using misp = await startFakeMisp({ events: [await sightingEvent()] });
-  const run = createModuleContext({
+  await using misp = await startSightingMisp();
+  const run = await createSightingContext({
     module: attributeDistributionOperation,
-    data: coreFormat(await sightingEvent()),
     params: { distribution: "4", sharing_group_id: ["2"] },
     filters: COMMENT_TYPE,
     misp,
@@ -110,7 +109,7 @@ Deno.test("attribute_distribution_operation sends the sharing group with distrib
 });
 
 Deno.test("attribute operations in a dry run record each edit and send nothing", async () => {
-  await using misp = await startFakeMisp({ events: [await sightingEvent()] });
+  await using misp = await startSightingMisp();
   const data = coreFormat(await sightingEvent());
   const run = createModuleContext({
     module: attributeCommentOperation,
@@ -128,10 +127,9 @@ Deno.test("attribute operations in a dry run record each edit and send nothing",
 });
 
 Deno.test("attribute operations fail, naming the path, when filters select scalars", async () => {
-  await using misp = await startFakeMisp({ events: [await sightingEvent()] });
-  const run = createModuleContext({
+  await using misp = await startSightingMisp();
+  const run = await createSightingContext({
     module: attributeIdsFlagOperation,
-    data: coreFormat(await sightingEvent()),
     params: {},
     filters: { selector: "Event.info.{n}", value: "x", operator: "equals", path: "type" },
     misp,

@@ -3,12 +3,12 @@ import type { JsonObject, NodeFilters } from "../../../engine/model.ts";
 import { attributeIdsFlagOperation } from "../../../modules/action/attribute_ids_flag_operation.ts";
 import { tagOperation } from "../../../modules/action/tag_operation.ts";
 import type { WorkflowModule } from "../../../modules/module.ts";
-import { startFakeMisp } from "../../fakes/misp_server.ts";
 import {
   coreFormat,
   createModuleContext,
   readSharedData,
   sightingEvent,
+  startSightingMisp,
 } from "./misp_test_context.ts";
 
 /** The `data` of the first action node of a real blueprint with module `id`. */
@@ -53,7 +53,7 @@ function bgpRanking(position: string): JsonObject {
 }
 
 async function runNode(module: WorkflowModule, node: JsonObject, data: JsonObject) {
-  await using misp = await startFakeMisp({ events: [await sightingEvent()] });
+  await using misp = await startSightingMisp();
   const run = createModuleContext({
     module,
     data,

@@ -3,8 +3,13 @@ import type { JsonObject } from "../../../engine/model.ts";
 import { assignCountry } from "../../../modules/action/assign_country.ts";
 import { attachDecayScore } from "../../../modules/action/attach_decay_score.ts";
 import { attachEnrichment } from "../../../modules/action/attach_enrichment.ts";
-import { startFakeMisp } from "../../fakes/misp_server.ts";
-import { coreFormat, createModuleContext, sightingEvent } from "./misp_test_context.ts";
+import {
+  coreFormat,
+  createModuleContext,
+  createSightingContext,
+  sightingEvent,
+  startSightingMisp,
+} from "./misp_test_context.ts";
 
 const TARGET_UUID = "5c764091-273c-4821-92ad-0e1a0a00020f";
 const TARGET_ONLY = {
@@ -29,8 +34,7 @@ const COUNTRY_GALAXY = {
 
 Deno.test("attach-enrichment appends each module's results to the attribute in both views", async () => {
   const queries: JsonObject[] = [];
-  await using misp = await startFakeMisp({
-    events: [await sightingEvent()],
+  await using misp = await startSightingMisp({
     enrichment: (query) => {
       queries.push(query);
       return query.module === "broken"
@@ -38,9 +42,8 @@ Deno.test("attach-enrichment appends each module's results to the attribute in b
         : { results: [{ types: ["text"], values: ["LU"] }] };
     },
   });
-  const run = createModuleContext({
+  const run = await createSightingContext({
     module: attachEnrichment,
-    data: coreFormat(await sightingEvent()),
     params: { modules: ["geo", "broken"] },
     filters: TARGET_ONLY,
     misp,
@@ -61,10 +64,9 @@ Deno.test("attach-enrichment appends each module's results to the attribute in b
 });
 
 Deno.test("attach-decay-score replaces the attribute with MISP's scored copy", async () => {
-  await using misp = await startFakeMisp({ events: [await sightingEvent()] });
-  const run = createModuleContext({
+  await using misp = await startSightingMisp();
+  const run = await createSightingContext({
     module: attachDecayScore,
-    data: coreFormat(await sightingEvent()),
     params: { decayingmodels: ["1"] },
     filters: TARGET_ONLY,
     misp,
@@ -100,10 +102,7 @@ Deno.test("assign_country tags the event with the country clusters found in enri
   };
 
   await t.step("event scope", async () => {
-    await using misp = await startFakeMisp({
-      events: [await sightingEvent()],
-      galaxies: [COUNTRY_GALAXY],
-    });
+    await using misp = await startSightingMisp({ galaxies: [COUNTRY_GALAXY] });
     const run = createModuleContext({
       module: assignCountry,
       data: await withEnrichment(),
@@ -125,10 +124,7 @@ Deno.test("assign_country tags the event with the country clusters found in enri
   });
 
   await t.step("attribute scope", async () => {
-    await using misp = await startFakeMisp({
-      events: [await sightingEvent()],
-      galaxies: [COUNTRY_GALAXY],
-    });
+    await using misp = await startSightingMisp({ galaxies: [COUNTRY_GALAXY] });
     const run = createModuleContext({
       module: assignCountry,
       data: await withEnrichment(),
@@ -144,15 +140,8 @@ Deno.test("assign_country tags the event with the country clusters found in enri
   });
 
   await t.step("nothing without enrichment results", async () => {
-    await using misp = await startFakeMisp({
-      events: [await sightingEvent()],
-      galaxies: [COUNTRY_GALAXY],
-    });
-    const run = createModuleContext({
-      module: assignCountry,
-      data: coreFormat(await sightingEvent()),
-      misp,
-    });
+    await using misp = await startSightingMisp({ galaxies: [COUNTRY_GALAXY] });
+    const run = await createSightingContext({ module: assignCountry, misp });
     assert.equal(await assignCountry.exec(run.context), true);
     assert.equal(misp.requests.length, 0);
   });

@@ -6,7 +6,13 @@ import { eventDistributionOperation } from "../../../modules/action/event_distri
 import { publishEvent } from "../../../modules/action/publish_event.ts";
 import { reloadFullEvent } from "../../../modules/action/reload_full_event.ts";
 import { startFakeMisp } from "../../fakes/misp_server.ts";
-import { coreFormat, createModuleContext, sightingEvent } from "./misp_test_context.ts";
+import {
+  coreFormat,
+  createModuleContext,
+  createSightingContext,
+  sightingEvent,
+  startSightingMisp,
+} from "./misp_test_context.ts";
 
 Deno.test("Module_event_distribution_operation edits the event and mirrors it", async (t) => {
   await t.step("modify: MISP unpublishes, so does the roaming data", async () => {
@@ -64,17 +70,12 @@ Deno.test("Module_event_distribution_operation edits the event and mirrors it", 
 Deno.test("publish-event publishes through MISP, which runs its publish hook", async (t) => {
   await t.step("allowed", async () => {
     const seen: JsonObject[] = [];
-    await using misp = await startFakeMisp({
-      events: [await sightingEvent()],
+    await using misp = await startSightingMisp({
       onPublish: (event) => {
         seen.push(event);
       },
     });
-    const run = createModuleContext({
-      module: publishEvent,
-      data: coreFormat(await sightingEvent()),
-      misp,
-    });
+    const run = await createSightingContext({ module: publishEvent, misp });
     assert.equal(await publishEvent.exec(run.context), true);
     assert.deepEqual(misp.requests.map((request) => [request.method, request.path, request.body]), [
       ["POST", "/events/publish/1", undefined],
@@ -86,15 +87,10 @@ Deno.test("publish-event publishes through MISP, which runs its publish hook", a
   });
 
   await t.step("blocked by MISP's own workflow, with the reason", async () => {
-    await using misp = await startFakeMisp({
-      events: [await sightingEvent()],
+    await using misp = await startSightingMisp({
       onPublish: () => ({ block: "Event is tlp:red" }),
     });
-    const run = createModuleContext({
-      module: publishEvent,
-      data: coreFormat(await sightingEvent()),
-      misp,
-    });
+    const run = await createSightingContext({ module: publishEvent, misp });
     const error = await Promise.resolve(publishEvent.exec(run.context)).catch((e) => e);
     assert.ok(error instanceof MispError);
     assert.equal(error.status, 403);
@@ -104,18 +100,12 @@ Deno.test("publish-event publishes through MISP, which runs its publish hook", a
 
   await t.step("dry run sends nothing", async () => {
     let published = 0;
-    await using misp = await startFakeMisp({
-      events: [await sightingEvent()],
+    await using misp = await startSightingMisp({
       onPublish: () => {
         published++;
       },
     });
-    const run = createModuleContext({
-      module: publishEvent,
-      data: coreFormat(await sightingEvent()),
-      misp,
-      dryRun: true,
-    });
+    const run = await createSightingContext({ module: publishEvent, misp, dryRun: true });
     assert.equal(await publishEvent.exec(run.context), true);
     assert.equal(misp.requests.length, 0);
     assert.equal(published, 0);
@@ -124,13 +114,9 @@ Deno.test("publish-event publishes through MISP, which runs its publish hook", a
 });
 
 Deno.test("reload-full-event replaces the roaming data with MISP's event in core format", async () => {
-  await using misp = await startFakeMisp({ events: [await sightingEvent()] });
+  await using misp = await startSightingMisp();
   (misp.event("1") as JsonObject).info = "Changed in MISP";
-  const run = createModuleContext({
-    module: reloadFullEvent,
-    data: coreFormat(await sightingEvent()),
-    misp,
-  });
+  const run = await createSightingContext({ module: reloadFullEvent, misp });
   assert.equal(await reloadFullEvent.exec(run.context), true);
   assert.deepEqual(misp.requests.map((request) => [request.method, request.path]), [
     ["GET", "/events/view/1"],
@@ -141,7 +127,7 @@ Deno.test("reload-full-event replaces the roaming data with MISP's event in core
 });
 
 Deno.test("reload-full-event does nothing for a trigger without core format", async () => {
-  await using misp = await startFakeMisp({ events: [await sightingEvent()] });
+  await using misp = await startSightingMisp();
   const run = createModuleContext({
     module: reloadFullEvent,
     data: { User: { id: "1" } },
@@ -154,10 +140,9 @@ Deno.test("reload-full-event does nothing for a trigger without core format", as
 
 Deno.test("enrich-event has MISP enrich and reloads the roaming data", async (t) => {
   await t.step("the whole event without filters", async () => {
-    await using misp = await startFakeMisp({ events: [await sightingEvent()] });
-    const run = createModuleContext({
+    await using misp = await startSightingMisp();
+    const run = await createSightingContext({
       module: enrichEvent,
-      data: coreFormat(await sightingEvent()),
       params: { modules: "dns" },
       misp,
     });
@@ -172,10 +157,9 @@ Deno.test("enrich-event has MISP enrich and reloads the roaming data", async (t)
   });
 
   await t.step("only the filtered attributes", async () => {
-    await using misp = await startFakeMisp({ events: [await sightingEvent()] });
-    const run = createModuleContext({
+    await using misp = await startSightingMisp();
+    const run = await createSightingContext({
       module: enrichEvent,
-      data: coreFormat(await sightingEvent()),
       params: { modules: "dns" },
       filters: {
         selector: "Event._AttributeFlattened.{n}",
@@ -193,10 +177,9 @@ Deno.test("enrich-event has MISP enrich and reloads the roaming data", async (t)
   });
 
   await t.step("nothing when filters match nothing", async () => {
-    await using misp = await startFakeMisp({ events: [await sightingEvent()] });
-    const run = createModuleContext({
+    await using misp = await startSightingMisp();
+    const run = await createSightingContext({
       module: enrichEvent,
-      data: coreFormat(await sightingEvent()),
       params: { modules: "dns" },
       filters: {
         selector: "Event._AttributeFlattened.{n}",

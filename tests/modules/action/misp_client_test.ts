@@ -1,15 +1,22 @@
 import assert from "node:assert/strict";
 import { setLogSink } from "../../../engine/log.ts";
-import { createMispClient, MispError, mispMessageOf } from "../../../modules/action/misp_client.ts";
-import { startFakeMisp } from "../../fakes/misp_server.ts";
+import {
+  createMispClient,
+  type MispClientOptions,
+  MispError,
+  mispMessageOf,
+} from "../../../modules/action/misp_client.ts";
+import type { MispApi } from "../../../modules/services.ts";
+import { type FakeMisp, startFakeMisp } from "../../fakes/misp_server.ts";
+import { startSightingMisp } from "./misp_test_context.ts";
 
-async function sightingEvent(): Promise<Record<string, unknown>> {
-  const url = new URL("../../../../shared/data/misp-event-pymisp-sighting_2.json", import.meta.url);
-  return JSON.parse(await Deno.readTextFile(url));
+/** A client of the fake MISP with its key and TLS verification on, plus the given options. */
+function clientOf(misp: FakeMisp, options: Partial<MispClientOptions> = {}): MispApi {
+  return createMispClient({ url: misp.url, apiKey: misp.apiKey, tlsVerify: true, ...options });
 }
 
 Deno.test("createMispClient() sends the key and JSON headers and decodes MISP's answer", async () => {
-  await using misp = await startFakeMisp({ events: [await sightingEvent()] });
+  await using misp = await startSightingMisp();
   const client = createMispClient({ url: `${misp.url}/`, apiKey: misp.apiKey, tlsVerify: true });
   const answer = await client.request<{ Event: { uuid: string } }>(
     "POST",
@@ -28,14 +35,8 @@ Deno.test("createMispClient() sends the key and JSON headers and decodes MISP's 
 
 Deno.test("createMispClient() retries", async (t) => {
   await t.step("on 500 then succeeds", async () => {
-    await using misp = await startFakeMisp({ events: [await sightingEvent()] });
-    const client = createMispClient({
-      url: misp.url,
-      apiKey: misp.apiKey,
-      tlsVerify: true,
-      retries: 2,
-      retryBaseMs: 1,
-    });
+    await using misp = await startSightingMisp();
+    const client = clientOf(misp, { retries: 2, retryBaseMs: 1 });
     misp.failNext({ status: 500, count: 2 });
     const answer = await client.request<{ Event: unknown }>("GET", "/events/view/1");
     assert.ok(answer.Event);
@@ -43,14 +44,8 @@ Deno.test("createMispClient() retries", async (t) => {
   });
 
   await t.step("on 429, honouring Retry-After within the cap", async () => {
-    await using misp = await startFakeMisp({ events: [await sightingEvent()] });
-    const client = createMispClient({
-      url: misp.url,
-      apiKey: misp.apiKey,
-      tlsVerify: true,
-      retries: 1,
-      retryAfterCapMs: 5,
-    });
+    await using misp = await startSightingMisp();
+    const client = clientOf(misp, { retries: 1, retryAfterCapMs: 5 });
     misp.failNext({ status: 429, headers: { "Retry-After": "3600" } });
     await client.request("GET", "/events/view/1");
     assert.equal(misp.requests.length, 2);
@@ -58,13 +53,7 @@ Deno.test("createMispClient() retries", async (t) => {
 
   await t.step("until the retries run out, then throws a transient refusal", async () => {
     await using misp = await startFakeMisp();
-    const client = createMispClient({
-      url: misp.url,
-      apiKey: misp.apiKey,
-      tlsVerify: true,
-      retries: 1,
-      retryBaseMs: 1,
-    });
+    const client = clientOf(misp, { retries: 1, retryBaseMs: 1 });
     misp.failNext({ status: 503, count: 5 });
     const error = await client.request("GET", "/events/view/1").catch((e) => e);
     assert.ok(error instanceof MispError);
@@ -76,7 +65,7 @@ Deno.test("createMispClient() retries", async (t) => {
 
   await t.step("not on 400", async () => {
     await using misp = await startFakeMisp();
-    const client = createMispClient({ url: misp.url, apiKey: misp.apiKey, tlsVerify: true });
+    const client = clientOf(misp);
     misp.failNext({ status: 400 });
     const error = await client.request("GET", "/events/view/1").catch((e) => e);
     assert.ok(error instanceof MispError);
@@ -88,7 +77,7 @@ Deno.test("createMispClient() retries", async (t) => {
 
 Deno.test("createMispClient() surfaces MISP's refusal message", async () => {
   await using misp = await startFakeMisp();
-  const client = createMispClient({ url: misp.url, apiKey: misp.apiKey, tlsVerify: true });
+  const client = clientOf(misp);
   misp.failNext({
     status: 403,
     body: {
@@ -116,13 +105,7 @@ Deno.test("createMispClient() surfaces MISP's refusal message", async () => {
 Deno.test("createMispClient() reports wire failures", async (t) => {
   await t.step("a timeout", async () => {
     await using misp = await startFakeMisp();
-    const client = createMispClient({
-      url: misp.url,
-      apiKey: misp.apiKey,
-      tlsVerify: true,
-      timeoutMs: 30,
-      retries: 0,
-    });
+    const client = clientOf(misp, { timeoutMs: 30, retries: 0 });
     misp.failNext({ status: 200, delayMs: 100 });
     const error = await client.request("GET", "/events/view/1").catch((e) => e);
     assert.ok(error instanceof MispError);
@@ -134,13 +117,7 @@ Deno.test("createMispClient() reports wire failures", async (t) => {
   await t.step("a refused connection, retried", async () => {
     const misp = await startFakeMisp();
     await misp.close();
-    const client = createMispClient({
-      url: misp.url,
-      apiKey: misp.apiKey,
-      tlsVerify: true,
-      retries: 1,
-      retryBaseMs: 1,
-    });
+    const client = clientOf(misp, { retries: 1, retryBaseMs: 1 });
     const error = await client.request("GET", "/events/view/1").catch((e) => e);
     assert.ok(error instanceof MispError);
     assert.equal(error.kind, "wire");
@@ -290,13 +267,7 @@ Deno.test({
 
 Deno.test("createMispClient() stops a call and its retries when the caller aborts", async () => {
   await using misp = await startFakeMisp();
-  const client = createMispClient({
-    url: misp.url,
-    apiKey: misp.apiKey,
-    tlsVerify: true,
-    retries: 5,
-    retryBaseMs: 10_000,
-  });
+  const client = clientOf(misp, { retries: 5, retryBaseMs: 10_000 });
   misp.failNext({ status: 500, count: 5 });
   const controller = new AbortController();
   const pending = client.request("GET", "/events/view/1", undefined, {

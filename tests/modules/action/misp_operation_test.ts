@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { endpointOf, sha256Hex } from "../../../modules/action/misp_operation.ts";
+import { endpointOf } from "../../../modules/action/misp_operation.ts";
+import { sha256Hex } from "../../../engine/digest.ts";
 import { attributeIdsFlagOperation } from "../../../modules/action/attribute_ids_flag_operation.ts";
-import { startFakeMisp } from "../../fakes/misp_server.ts";
-import { coreFormat, createModuleContext, sightingEvent } from "./misp_test_context.ts";
+import { createSightingContext, startSightingMisp } from "./misp_test_context.ts";
 
 Deno.test("endpointOf() drops ids and named params from a MISP path", () => {
   assert.equal(endpointOf("/attributes/edit/12"), "/attributes/edit");
@@ -11,10 +11,9 @@ Deno.test("endpointOf() drops ids and named params from a MISP path", () => {
 });
 
 Deno.test("callMisp() records the SHA-256 of the exact body sent, live and dry alike", async () => {
-  await using misp = await startFakeMisp({ events: [await sightingEvent()] });
-  const live = createModuleContext({
+  await using misp = await startSightingMisp();
+  const live = await createSightingContext({
     module: attributeIdsFlagOperation,
-    data: coreFormat(await sightingEvent()),
     params: { action: "remove" },
     misp,
   });
@@ -26,9 +25,8 @@ Deno.test("callMisp() records the SHA-256 of the exact body sent, live and dry a
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
   );
 
-  const dry = createModuleContext({
+  const dry = await createSightingContext({
     module: attributeIdsFlagOperation,
-    data: coreFormat(await sightingEvent()),
     params: { action: "remove" },
     misp,
     dryRun: true,

@@ -5,26 +5,14 @@
  * @module
  */
 
-import { RoamingData } from "../../../engine/roaming_data.ts";
-import { resolveParams } from "../../../engine/params.ts";
-import type {
-  ActionRecord,
-  JsonObject,
-  NodeFilters,
-  Workflow,
-  WorkflowNode,
-} from "../../../engine/model.ts";
+import type { JsonObject, NodeFilters } from "../../../engine/model.ts";
 import { toCoreFormat } from "../../../triggers/core_format.ts";
-import type { ModuleContext, WorkflowModule } from "../../../modules/module.ts";
-import type { MispApi } from "../../../modules/services.ts";
+import type { WorkflowModule } from "../../../modules/module.ts";
 import { createMispClient } from "../../../modules/action/misp_client.ts";
-import type { FakeMisp } from "../../fakes/misp_server.ts";
+import { type FakeMisp, type FakeMispOptions, startFakeMisp } from "../../fakes/misp_server.ts";
+import { createNodeContext, type NodeTestContext, readSharedData } from "./node_test_context.ts";
 
-/** Reads a file of `../shared/data/` as JSON. */
-export async function readSharedData(name: string): Promise<JsonObject> {
-  const url = new URL(`../../../../shared/data/${name}`, import.meta.url);
-  return JSON.parse(await Deno.readTextFile(url));
-}
+export { readSharedData };
 
 /** The real sighting_2 event as MISP stores it (`{"Event": …}`). */
 export function sightingEvent(): Promise<JsonObject> {
@@ -52,77 +40,40 @@ export interface TestContextOptions {
 }
 
 /** A module context plus what the module did to it. */
-export interface TestContext {
-  context: ModuleContext;
-  records: ActionRecord[];
-  observed: Record<string, unknown>;
-  /** The roaming data after the module ran. */
-  data(): JsonObject;
-}
+export type TestContext = NodeTestContext;
 
-/** Builds the context the walker would give the module's node. */
+/** Builds the context the walker would give the module's node, with templates left as written. */
 export function createModuleContext(options: TestContextOptions): TestContext {
-  const trigger = options.trigger ?? "event-publish";
-  const node: WorkflowNode = {
-    id: "2",
-    module: options.module.descriptor.id,
-    kind: "action",
-    params: options.params ?? {},
-    next: [[]],
-    ...(options.filters ? { filters: options.filters } : {}),
-  };
-  const triggerNode: WorkflowNode = {
-    id: "1",
-    module: trigger,
-    kind: "trigger",
-    params: {},
-    next: [["2"]],
-  };
-  const workflow: Workflow = {
-    name: "test",
-    description: "",
-    trigger,
-    enabled: true,
-    order: 0,
-    "on_timeout": "block",
-    nodes: [triggerNode, node],
-  };
-  const roaming = new RoamingData(options.data);
-  const misp: MispApi | null = options.misp
+  const { misp: fake, client, ...node } = options;
+  const misp = fake
     ? createMispClient({
-      url: options.misp.url,
-      apiKey: options.misp.apiKey,
+      url: fake.url,
+      apiKey: fake.apiKey,
       tlsVerify: true,
-      retries: options.client?.retries ?? 0,
-      retryBaseMs: options.client?.retryBaseMs ?? 1,
-      ...(options.client?.timeoutMs ? { timeoutMs: options.client.timeoutMs } : {}),
+      retries: client?.retries ?? 0,
+      retryBaseMs: client?.retryBaseMs ?? 1,
+      ...(client?.timeoutMs ? { timeoutMs: client.timeoutMs } : {}),
     })
     : null;
-  const records: ActionRecord[] = [];
-  const observed: Record<string, unknown> = {};
-  const context: ModuleContext = {
-    node,
-    params: resolveParams(options.module.descriptor, node, options.data, (text) => text),
-    roaming,
-    errors: [],
-    dryRun: options.dryRun ?? false,
-    record: (action) => records.push(action),
-    observe: (key, value) => observed[key] = value,
-    defer: () => {},
-    workflow,
-    triggerNode,
-    services: {
-      outboundFetch: null,
-      misp,
-      mail: null,
-      zmq: null,
-      renderTemplate: (text) => text,
-      now: () => Date.now(),
-      secrets: options.misp ? [options.misp.apiKey] : [],
-    },
-    signal: new AbortController().signal,
-  };
-  return { context, records, observed, data: () => roaming.getRawData() };
+  return createNodeContext({
+    ...node,
+    renderTemplate: (text) => text,
+    services: { misp, secrets: fake ? [fake.apiKey] : [] },
+  });
+}
+
+/** A fake MISP holding the real sighting_2 event, plus whatever else `options` puts in it. */
+export async function startSightingMisp(
+  options: Omit<FakeMispOptions, "events"> = {},
+): Promise<FakeMisp> {
+  return startFakeMisp({ events: [await sightingEvent()], ...options });
+}
+
+/** `createModuleContext` on the sighting_2 event in core format, the data most tests run on. */
+export async function createSightingContext(
+  options: Omit<TestContextOptions, "data">,
+): Promise<TestContext> {
+  return createModuleContext({ ...options, data: coreFormat(await sightingEvent()) });
 }
 
 /** Normalises a stored event to core format, as the `event-publish` trigger would. */

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  apiRootOf,
   createOutboundFetch,
   OutboundBlockedError,
   parseOutboundAllow,
@@ -239,5 +240,32 @@ Deno.test("createOutboundFetch() verifies TLS unless self-signed certificates ar
   });
   await t.step("the next call verifies again", async () => {
     await assert.rejects(fetch({ method: "GET", url }), /TLS certificate refused/);
+  });
+});
+
+Deno.test("apiRootOf() takes the injected root, then the environment, then the fallback", async (t) => {
+  const envName = "FLOWGATE_TEST_API_ROOT";
+  const fallback = "https://api.example";
+  await t.step("the injected root wins, trailing slashes dropped", () => {
+    Deno.env.set(envName, "https://env.example");
+    try {
+      assert.equal(
+        apiRootOf("http://127.0.0.1:8080//", { envName, fallback }),
+        "http://127.0.0.1:8080",
+      );
+    } finally {
+      Deno.env.delete(envName);
+    }
+  });
+  await t.step("then the environment variable", () => {
+    Deno.env.set(envName, "https://env.example/");
+    try {
+      assert.equal(apiRootOf(undefined, { envName, fallback }), "https://env.example");
+    } finally {
+      Deno.env.delete(envName);
+    }
+  });
+  await t.step("then the fallback", () => {
+    assert.equal(apiRootOf(undefined, { envName, fallback }), fallback);
   });
 });

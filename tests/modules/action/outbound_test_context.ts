@@ -6,20 +6,13 @@
  * @module
  */
 
-import { RoamingData } from "../../../engine/roaming_data.ts";
-import { resolveParams } from "../../../engine/params.ts";
 import { renderTemplate } from "../../../engine/template.ts";
-import type { ActionRecord, JsonObject, Workflow, WorkflowNode } from "../../../engine/model.ts";
+import type { JsonObject } from "../../../engine/model.ts";
 import { toCoreFormat } from "../../../triggers/core_format.ts";
-import type { ModuleContext, WorkflowModule } from "../../../modules/module.ts";
+import type { WorkflowModule } from "../../../modules/module.ts";
 import type { ModuleServices, OutboundFetch } from "../../../modules/services.ts";
 import { createOutboundFetch } from "../../../modules/action/outbound.ts";
-
-/** Reads a file of `../shared/data/` as JSON. */
-export async function readSharedData(name: string): Promise<JsonObject> {
-  const url = new URL(`../../../../shared/data/${name}`, import.meta.url);
-  return JSON.parse(await Deno.readTextFile(url));
-}
+import { createNodeContext, type NodeTestContext, readSharedData } from "./node_test_context.ts";
 
 /** The real sighting_2 event in core format, as the `event-publish` trigger hands it over. */
 export async function sightingData(): Promise<JsonObject> {
@@ -46,68 +39,9 @@ export interface OutboundContextOptions {
 }
 
 /** A module context plus what the module recorded. */
-export interface OutboundTestContext {
-  context: ModuleContext;
-  records: ActionRecord[];
-  observed: Record<string, unknown>;
-}
+export type OutboundTestContext = NodeTestContext;
 
-/** Builds the context the walker would give the module's node. */
+/** Builds the context the walker would give the module's node, Jinja rendered for real. */
 export function createOutboundContext(options: OutboundContextOptions): OutboundTestContext {
-  const trigger = options.trigger ?? "event-publish";
-  const node: WorkflowNode = {
-    id: "2",
-    module: options.module.descriptor.id,
-    kind: "action",
-    params: options.params ?? {},
-    next: [[]],
-  };
-  const triggerNode: WorkflowNode = {
-    id: "1",
-    module: trigger,
-    kind: "trigger",
-    params: {},
-    next: [["2"]],
-  };
-  const workflow: Workflow = {
-    name: "test",
-    description: "",
-    trigger,
-    enabled: true,
-    order: 0,
-    on_timeout: "block",
-    nodes: [triggerNode, node],
-  };
-  const records: ActionRecord[] = [];
-  const observed: Record<string, unknown> = {};
-  const context: ModuleContext = {
-    node,
-    params: resolveParams(options.module.descriptor, node, options.data, renderTemplate),
-    roaming: new RoamingData(options.data),
-    errors: [],
-    dryRun: options.dryRun ?? false,
-    record: (action) => records.push(action),
-    observe: (key, value) => observed[key] = value,
-    defer: () => {},
-    workflow,
-    triggerNode,
-    services: {
-      outboundFetch: null,
-      misp: null,
-      mail: null,
-      zmq: null,
-      renderTemplate,
-      now: () => Date.now(),
-      secrets: [],
-      ...options.services,
-    },
-    signal: new AbortController().signal,
-  };
-  return { context, records, observed };
-}
-
-/** SHA-256 hex of `text`, to check a record's `body_digest`. */
-export async function digestOf(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return createNodeContext({ ...options, renderTemplate });
 }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { sha256Hex } from "../../../engine/digest.ts";
 import { Subscriber } from "zeromq";
 import { pushZmq, WORKFLOW_ZMQ_TOPIC } from "../../../modules/action/push_zmq.ts";
 import {
@@ -6,7 +7,7 @@ import {
   type ZmqPublisherHandle,
 } from "../../../modules/action/zmq_publisher.ts";
 import { IntegrationMissingError } from "../../../modules/errors.ts";
-import { createOutboundContext, digestOf, sightingData } from "./outbound_test_context.ts";
+import { createOutboundContext, sightingData } from "./outbound_test_context.ts";
 
 /** Connects a real SUB socket and waits until the PUB side delivers to it (slow joiner). */
 async function connectSubscriber(publisher: ZmqPublisherHandle): Promise<Subscriber> {
@@ -48,7 +49,7 @@ Deno.test("push-zmq publishes the roaming data on misp_json_workflow to a real s
     assert.equal(message, `${WORKFLOW_ZMQ_TOPIC} ${JSON.stringify(data)}`);
     assert.equal(records[0]?.kind, "zmq");
     assert.equal(records[0]?.dry, false);
-    assert.equal(records[0]?.body_digest, await digestOf(JSON.stringify(data)));
+    assert.equal(records[0]?.body_digest, await sha256Hex(JSON.stringify(data)));
   } finally {
     subscriber.close();
   }

@@ -32,7 +32,7 @@ Deno.test("secretParamValues() and createActionRedactor() cover secret params an
   assert.deepEqual(secretParamValues(telegramSendAlert.descriptor, params), ["123:secret-token"]);
   const redactor = createActionRedactor(telegramSendAlert.descriptor, {
     params,
-    secrets: ["misp-api-key-0001"],
+    services: { secrets: ["misp-api-key-0001"] },
   });
   const record = redactRecord({
     kind: "http",

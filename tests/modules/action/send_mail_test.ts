@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { sha256Hex } from "../../../engine/digest.ts";
 import { sendMail } from "../../../modules/action/send_mail.ts";
 import { sendLogMail } from "../../../modules/action/send_log_mail.ts";
 import { createSmtpTransport } from "../../../modules/action/mail_transport.ts";
@@ -6,7 +7,7 @@ import { createMispClient } from "../../../modules/action/misp_client.ts";
 import { IntegrationMissingError, TransientError } from "../../../modules/errors.ts";
 import { startSmtpServer } from "../../fakes/smtp_server.ts";
 import { startFakeMisp } from "../../fakes/misp_server.ts";
-import { createOutboundContext, digestOf, sightingData } from "./outbound_test_context.ts";
+import { createOutboundContext, sightingData } from "./outbound_test_context.ts";
 
 const SITE_ADMIN = { id: "1", name: "admin", perm_site_admin: true, perm_admin: true };
 const ORG_ADMIN = { id: "2", name: "Org Admin", perm_site_admin: false, perm_admin: true };
@@ -69,7 +70,7 @@ Deno.test("send-mail mails every site admin with the rendered subject and escape
   assert.equal(records[0]?.kind, "mail");
   assert.equal(records[0]?.dry, false);
   assert.deepEqual(records[0]?.details?.recipients, ["admin@example.org", "extra@example.org"]);
-  assert.equal(records[0]?.body_digest, await digestOf(mail?.html ?? ""));
+  assert.equal(records[0]?.body_digest, await sha256Hex(mail?.html ?? ""));
 });
 
 Deno.test("send-mail resolves All accounts without disabled users", async () => {

@@ -4,7 +4,13 @@ import { IntegrationMissingError, TransientError } from "../../../modules/errors
 import { MispError } from "../../../modules/action/misp_client.ts";
 import { tagOperation } from "../../../modules/action/tag_operation.ts";
 import { startFakeMisp } from "../../fakes/misp_server.ts";
-import { coreFormat, createModuleContext, sightingEvent } from "./misp_test_context.ts";
+import {
+  coreFormat,
+  createModuleContext,
+  createSightingContext,
+  sightingEvent,
+  startSightingMisp,
+} from "./misp_test_context.ts";
 
 const EVENT_UUID = "5c6ab833-676c-42f3-95d2-034f0a00020f";
 const COMMENT_UUID = "5c6ab897-0f68-44ca-8d62-0c150a00020f";
@@ -14,10 +20,9 @@ function tagNames(holder: unknown): string[] {
 }
 
 Deno.test("tag_operation adds a global tag to the event and mirrors it in the roaming data", async () => {
-  await using misp = await startFakeMisp({ events: [await sightingEvent()] });
-  const run = createModuleContext({
+  await using misp = await startSightingMisp();
+  const run = await createSightingContext({
     module: tagOperation,
-    data: coreFormat(await sightingEvent()),
     params: { scope: "event", action: "add", locality: "global", tags: ["tlp:amber"] },
     misp,
   });
@@ -47,10 +52,9 @@ Deno.test("tag_operation adds a global tag to the event and mirrors it in the ro
 });
 
 Deno.test("tag_operation tags only the attributes the node filters select", async () => {
-  await using misp = await startFakeMisp({ events: [await sightingEvent()] });
-  const run = createModuleContext({
+  await using misp = await startSightingMisp();
+  const run = await createSightingContext({
     module: tagOperation,
-    data: coreFormat(await sightingEvent()),
     params: {
       scope: "attribute",
       action: "add",
@@ -120,10 +124,9 @@ Deno.test("tag_operation removes a tag only when its locality matches", async (t
 });
 
 Deno.test("tag_operation dry run records the call and sends nothing", async () => {
-  await using misp = await startFakeMisp({ events: [await sightingEvent()] });
-  const run = createModuleContext({
+  await using misp = await startSightingMisp();
+  const run = await createSightingContext({
     module: tagOperation,
-    data: coreFormat(await sightingEvent()),
     params: { scope: "event", action: "add", locality: "local", tags: ["tlp:red"] },
     misp,
     dryRun: true,
@@ -142,9 +145,8 @@ Deno.test("tag_operation dry run records the call and sends nothing", async () =
 
 Deno.test("tag_operation fails clearly", async (t) => {
   await t.step("without MISP configured", async () => {
-    const run = createModuleContext({
+    const run = await createSightingContext({
       module: tagOperation,
-      data: coreFormat(await sightingEvent()),
       params: { tags: ["tlp:red"] },
       misp: null,
     });
@@ -157,7 +159,7 @@ Deno.test("tag_operation fails clearly", async (t) => {
   });
 
   await t.step("when MISP refuses, with MISP's message and without the key", async () => {
-    await using misp = await startFakeMisp({ events: [await sightingEvent()] });
+    await using misp = await startSightingMisp();
     misp.failNext({
       status: 403,
       body: {
@@ -168,9 +170,8 @@ Deno.test("tag_operation fails clearly", async (t) => {
         errors: "You don't have permission to do that.",
       },
     });
-    const run = createModuleContext({
+    const run = await createSightingContext({
       module: tagOperation,
-      data: coreFormat(await sightingEvent()),
       params: { tags: ["tlp:red"] },
       misp,
     });
@@ -183,11 +184,10 @@ Deno.test("tag_operation fails clearly", async (t) => {
   });
 
   await t.step("with a TransientError when MISP keeps failing", async () => {
-    await using misp = await startFakeMisp({ events: [await sightingEvent()] });
+    await using misp = await startSightingMisp();
     misp.failNext({ status: 502, count: 3 });
-    const run = createModuleContext({
+    const run = await createSightingContext({
       module: tagOperation,
-      data: coreFormat(await sightingEvent()),
       params: { tags: ["tlp:red"] },
       misp,
       client: { retries: 1 },

@@ -1,14 +1,10 @@
 import assert from "node:assert/strict";
+import { sha256Hex } from "../../../engine/digest.ts";
 import { createTelegramSendAlert } from "../../../modules/action/telegram_send_alert.ts";
 import { TransientError } from "../../../modules/errors.ts";
 import { setLogSink } from "../../../engine/log.ts";
 import { startTelegramApi } from "../../fakes/telegram_api.ts";
-import {
-  createOutboundContext,
-  digestOf,
-  loopbackFetch,
-  sightingData,
-} from "./outbound_test_context.ts";
+import { createOutboundContext, loopbackFetch, sightingData } from "./outbound_test_context.ts";
 
 const TOKEN = "123456:AAH-secret_bot_token";
 
@@ -39,7 +35,7 @@ Deno.test("telegram-send-alert posts the rendered message in HTML mode", async (
     parse_mode: "HTML",
   });
   assert.equal(records[0]?.url, `${telegram.url}/bot[redacted]/sendMessage`);
-  assert.equal(records[0]?.body_digest, await digestOf(request?.body ?? ""));
+  assert.equal(records[0]?.body_digest, await sha256Hex(request?.body ?? ""));
 });
 
 Deno.test("telegram-send-alert fails as MISP does and never shows the token", async (t) => {

@@ -2,8 +2,7 @@ import assert from "node:assert/strict";
 import type { JsonObject } from "../../../engine/model.ts";
 import { addToWarninglist } from "../../../modules/action/add_to_warninglist.ts";
 import { attachWarninglist } from "../../../modules/action/attach_warninglist.ts";
-import { startFakeMisp } from "../../fakes/misp_server.ts";
-import { coreFormat, createModuleContext, sightingEvent } from "./misp_test_context.ts";
+import { createSightingContext, startSightingMisp } from "./misp_test_context.ts";
 
 function warninglists(): JsonObject[] {
   return [
@@ -32,15 +31,8 @@ function warninglists(): JsonObject[] {
 
 Deno.test("attach-warninglist puts the hits of IDS attributes on them and on the event", async (t) => {
   await t.step("every list", async () => {
-    await using misp = await startFakeMisp({
-      events: [await sightingEvent()],
-      warninglists: warninglists(),
-    });
-    const run = createModuleContext({
-      module: attachWarninglist,
-      data: coreFormat(await sightingEvent()),
-      misp,
-    });
+    await using misp = await startSightingMisp({ warninglists: warninglists() });
+    const run = await createSightingContext({ module: attachWarninglist, misp });
     assert.equal(await attachWarninglist.exec(run.context), true);
     assert.deepEqual(misp.requests.map((request) => [request.method, request.path, request.body]), [
       ["POST", "/warninglists/checkValue", ["testvalue"]],
@@ -73,13 +65,9 @@ Deno.test("attach-warninglist puts the hits of IDS attributes on them and on the
   });
 
   await t.step("only the chosen lists", async () => {
-    await using misp = await startFakeMisp({
-      events: [await sightingEvent()],
-      warninglists: warninglists(),
-    });
-    const run = createModuleContext({
+    await using misp = await startSightingMisp({ warninglists: warninglists() });
+    const run = await createSightingContext({
       module: attachWarninglist,
-      data: coreFormat(await sightingEvent()),
       params: { warninglists: ["Other list"] },
       misp,
     });
@@ -92,13 +80,9 @@ Deno.test("attach-warninglist puts the hits of IDS attributes on them and on the
 
 Deno.test("add_to_warninglist appends new values to the list", async (t) => {
   await t.step("reads the list, then writes it whole with the new values", async () => {
-    await using misp = await startFakeMisp({
-      events: [await sightingEvent()],
-      warninglists: warninglists(),
-    });
-    const run = createModuleContext({
+    await using misp = await startSightingMisp({ warninglists: warninglists() });
+    const run = await createSightingContext({
       module: addToWarninglist,
-      data: coreFormat(await sightingEvent()),
       params: { warninglist: "3" },
       misp,
     });
@@ -122,13 +106,9 @@ Deno.test("add_to_warninglist appends new values to the list", async (t) => {
   });
 
   await t.step("writes nothing when every value is already listed", async () => {
-    await using misp = await startFakeMisp({
-      events: [await sightingEvent()],
-      warninglists: warninglists(),
-    });
-    const run = createModuleContext({
+    await using misp = await startSightingMisp({ warninglists: warninglists() });
+    const run = await createSightingContext({
       module: addToWarninglist,
-      data: coreFormat(await sightingEvent()),
       params: { warninglist: "3" },
       filters: {
         selector: "Event._AttributeFlattened.{n}",
@@ -143,13 +123,9 @@ Deno.test("add_to_warninglist appends new values to the list", async (t) => {
   });
 
   await t.step("dry run records the read and the edit, sends nothing", async () => {
-    await using misp = await startFakeMisp({
-      events: [await sightingEvent()],
-      warninglists: warninglists(),
-    });
-    const run = createModuleContext({
+    await using misp = await startSightingMisp({ warninglists: warninglists() });
+    const run = await createSightingContext({
       module: addToWarninglist,
-      data: coreFormat(await sightingEvent()),
       params: { warninglist: "3" },
       misp,
       dryRun: true,

@@ -1,14 +1,10 @@
 import assert from "node:assert/strict";
+import { sha256Hex } from "../../../engine/digest.ts";
 import { httpBuildQuery, webhook } from "../../../modules/action/webhook.ts";
 import { createOutboundFetch } from "../../../modules/action/outbound.ts";
 import { TransientError } from "../../../modules/errors.ts";
 import { startWebhookSink } from "../../fakes/webhook_sink.ts";
-import {
-  createOutboundContext,
-  digestOf,
-  loopbackFetch,
-  sightingData,
-} from "./outbound_test_context.ts";
+import { createOutboundContext, loopbackFetch, sightingData } from "./outbound_test_context.ts";
 
 const TLS = {
   cert: await Deno.readTextFile(new URL("../../fakes/tls/cert.pem", import.meta.url)),
@@ -42,7 +38,7 @@ Deno.test("webhook posts the roaming data as JSON with MISP's headers", async ()
   assert.equal(records[0]?.dry, false);
   assert.equal(records[0]?.method, "POST");
   assert.equal(records[0]?.url, `${sink.url}/hooks/5c6ab833-676c-42f3-95d2-034f0a00020f`);
-  assert.equal(records[0]?.body_digest, await digestOf(request?.body ?? ""));
+  assert.equal(records[0]?.body_digest, await sha256Hex(request?.body ?? ""));
 });
 
 Deno.test("webhook renders the payload template with JSON escaping", async (t) => {
@@ -265,7 +261,7 @@ Deno.test("webhook in a dry run records the call and sends nothing", async () =>
   assert.equal(record?.dry, true);
   assert.equal(record?.method, "POST");
   assert.equal(record?.url, `${sink.url}/dry`);
-  assert.equal(record?.body_digest, await digestOf(JSON.stringify(data)));
+  assert.equal(record?.body_digest, await sha256Hex(JSON.stringify(data)));
   assert.match(
     record?.summary ?? "",
     /^POST http:\/\/127\.0\.0\.1:\d+\/dry \(json, \d+\.\d KiB\)$/,
