@@ -1,0 +1,140 @@
+/**
+ * Flowgate's entry point, wiring only: configuration, KV, admin token, the app on `Deno.serve`,
+ * the queue listener, the workflows directory and the maintenance cron.
+ *
+ * @module
+ */
+
+import { log, registerSecret } from "./engine/log.ts";
+import { ensureAdminToken } from "./store/admin_token.ts";
+import { reenableExpiredWorkflows } from "./store/workflows.ts";
+import { createApp, resolveServerContext } from "./server/app.ts";
+import { ConfigError, configSecrets, loadConfig } from "./server/config.ts";
+import type { AppDeps } from "./server/deps.ts";
+import { InFlightRuns } from "./server/in_flight.ts";
+import { Metrics } from "./server/metrics.ts";
+import { createMispModulesProxy } from "./server/misp_modules_proxy.ts";
+import { createQueueHandler, recoverUnfinishedIntakes } from "./server/queue.ts";
+import { integrationStatus } from "./server/routes/health.ts";
+import { createModuleServices } from "./server/services.ts";
+import { syncWorkflowsDir, watchWorkflowsDir } from "./server/workflows_dir.ts";
+
+/** Wait before the start-up intake sweep, so the queue's own backlog drains first. */
+const INTAKE_RECOVERY_DELAY_MS = 3_000;
+
+/** How often the maintenance cron re-enables workflows whose `disabled_until` passed. */
+const MAINTENANCE_SCHEDULE = "*/5 * * * *";
+
+async function openKv(path: string | undefined): Promise<Deno.Kv> {
+  if (path === undefined) return await Deno.openKv();
+  if (!/^https?:\/\//.test(path) && path !== ":memory:") {
+    const slash = path.lastIndexOf("/");
+    if (slash > 0) await Deno.mkdir(path.slice(0, slash), { recursive: true });
+  }
+  return await Deno.openKv(path);
+}
+
+function startCron(kv: Deno.Kv, signal: AbortSignal): void {
+  if (typeof Deno.cron !== "function") {
+    log.info("Deno.cron unavailable: disabled-until workflows re-enable on read only");
+    return;
+  }
+  try {
+    Deno.cron("flowgate-maintenance", MAINTENANCE_SCHEDULE, { signal }, async () => {
+      try {
+        const changed = await reenableExpiredWorkflows(kv);
+        if (changed.length > 0) log.info("Workflows re-enabled", { count: changed.length });
+      } catch (error) {
+        log.warn("Maintenance failed", { error: String(error) });
+      }
+    });
+  } catch (error) {
+    log.info("Deno.cron not started", { reason: String(error) });
+  }
+}
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      for (const problem of error.problems) log.error(problem);
+      Deno.exit(2);
+    }
+    throw error;
+  }
+  for (const secret of configSecrets(config)) registerSecret(secret);
+
+  const kv = await openKv(config.kvPath);
+  const { token } = await ensureAdminToken(kv, config.adminToken);
+  if (token !== undefined) {
+    log.warn("Admin token generated: store it now, it is shown only this once", {
+      admin_token: token,
+    });
+  }
+
+  const services = createModuleServices(config);
+  const deps: AppDeps = {
+    kv,
+    config,
+    services,
+    metrics: new Metrics(),
+    inFlight: new InFlightRuns(),
+    proxy: config.mispModulesUrl ? createMispModulesProxy(config.mispModulesUrl) : null,
+  };
+  const ctx = resolveServerContext(deps);
+  const app = createApp(deps);
+  const startedAt = Date.now();
+  kv.listenQueue(createQueueHandler(ctx)).catch((error) => {
+    log.error("Queue listener stopped", { error: String(error) });
+  });
+  const recovery = setTimeout(() => {
+    recoverUnfinishedIntakes(ctx, startedAt).catch((error) => {
+      log.error("Intake recovery failed", { error: String(error) });
+    });
+  }, INTAKE_RECOVERY_DELAY_MS);
+
+  const shutdown = new AbortController();
+  if (config.workflowsDir !== undefined) {
+    const report = await syncWorkflowsDir(kv, config.workflowsDir);
+    log.info("Workflows directory loaded", {
+      dir: config.workflowsDir,
+      created: report.created.length,
+      updated: report.updated.length,
+      deleted: report.deleted.length,
+      unchanged: report.unchanged.length,
+      errors: report.errors.length,
+    });
+    watchWorkflowsDir(kv, config.workflowsDir, { signal: shutdown.signal }).catch((error) => {
+      log.error("Workflows directory watcher stopped", { error: String(error) });
+    });
+  }
+  startCron(kv, shutdown.signal);
+
+  log.info("Integrations", {
+    kv: config.kvPath ?? "platform",
+    ...integrationStatus(ctx),
+  });
+  const server = Deno.serve({
+    port: config.port,
+    signal: shutdown.signal,
+    onListen: ({ hostname, port }) => log.info("Flowgate listening", { hostname, port }),
+  }, (request, info) => app.fetch(request, info));
+
+  const stop = () => {
+    clearTimeout(recovery);
+    shutdown.abort();
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    try {
+      Deno.addSignalListener(signal, stop);
+    } catch {
+      // Signals are not available everywhere (Deno Deploy); the platform stops the isolate.
+    }
+  }
+  await server.finished;
+  kv.close();
+}
+
+if (import.meta.main) await main();

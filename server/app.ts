@@ -1,0 +1,137 @@
+/**
+ * The Hono app: MISP's Action service and Webhook intake, health, metrics and the admin API.
+ * `createApp(deps)` takes every dependency, so tests drive it with `app.request()` and no port.
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { log } from "../engine/log.ts";
+import { MODULE_REGISTRY } from "../modules/registry.ts";
+import { ConflictError, NotFoundError } from "../store/errors.ts";
+import { adminAuth } from "./auth.ts";
+import { RequestProblemsError } from "./errors.ts";
+import type { AppDeps, AppEnv, ServerContext } from "./deps.ts";
+import { InFlightRuns } from "./in_flight.ts";
+import { createIntakeCommitter } from "./intake.ts";
+import { Metrics } from "./metrics.ts";
+import { createRunCommitter } from "./verdict.ts";
+import { createMispModulesProxy } from "./misp_modules_proxy.ts";
+import { auditRoutes } from "./routes/api_audit.ts";
+import { catalogueRoutes } from "./routes/api_catalogue.ts";
+import { deadLetterRoutes } from "./routes/api_dead_letters.ts";
+import { runRoutes } from "./routes/api_runs.ts";
+import { workflowRoutes } from "./routes/api_workflows.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { hookRoutes } from "./routes/hooks.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
+import { mispModulesRoutes } from "./routes/misp_modules.ts";
+
+/** Resolves the optional dependencies (clock, metrics, misp-modules proxy). */
+export function resolveServerContext(deps: AppDeps): ServerContext {
+  const now = deps.clock ?? Date.now;
+  return {
+    kv: deps.kv,
+    config: deps.config,
+    services: deps.services,
+    now,
+    metrics: deps.metrics ?? new Metrics(),
+    proxy: deps.proxy !== undefined
+      ? deps.proxy
+      : deps.config.mispModulesUrl
+      ? createMispModulesProxy(deps.config.mispModulesUrl, { fetch: deps.fetch, now })
+      : null,
+    modules: deps.modules ?? MODULE_REGISTRY,
+    intakes: createIntakeCommitter(deps.kv),
+    runs: createRunCommitter(deps.kv, deps.config.retentionDays),
+    inFlight: deps.inFlight ?? new InFlightRuns(),
+  };
+}
+
+/** The HTTP status and JSON body of an error; the one place errors become statuses. */
+export function errorResponse(error: unknown): { status: ContentfulStatusCode; body: object } {
+  if (error instanceof HTTPException) {
+    return { status: error.status as ContentfulStatusCode, body: { error: error.message } };
+  }
+  if (error instanceof RequestProblemsError) {
+    return {
+      status: 400,
+      body: { error: error.message, problems: error.problems, warnings: error.warnings },
+    };
+  }
+  if (error instanceof ConflictError) return { status: 409, body: { error: error.message } };
+  if (error instanceof NotFoundError) return { status: 404, body: { error: error.message } };
+  if (error instanceof Error) {
+    // Bad input the engine and codecs describe precisely: parse, syntax, normalisation errors.
+    if (
+      error instanceof SyntaxError || error.name === "NormalizationError" ||
+      error.name === "WorkflowValidationError"
+    ) {
+      const detail = error as { problems?: unknown[]; errors?: unknown[]; warnings?: unknown[] };
+      const problems = detail.problems ?? detail.errors;
+      return {
+        status: 400,
+        body: Array.isArray(problems)
+          ? { error: error.message, problems, warnings: detail.warnings ?? [] }
+          : { error: error.message },
+      };
+    }
+    if (error.name === "UnknownTriggerError") {
+      return { status: 404, body: { error: error.message } };
+    }
+  }
+  return { status: 500, body: { error: "Internal error: see the server log" } };
+}
+
+/**
+ * Builds the Flowgate app.
+ *
+ * @param deps kv, config, module services, and optionally clock, fetch, metrics and proxy
+ * @returns the Hono app; `Deno.serve` passes its handler info as `c.env`
+ */
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const ctx = resolveServerContext(deps);
+  const app = new Hono<AppEnv>();
+
+  app.onError((error, c) => {
+    const { status, body } = errorResponse(error);
+    if (status >= 500 && !(error instanceof HTTPException)) {
+      log.error("Request failed", {
+        method: c.req.method,
+        path: c.req.path,
+        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+      });
+    }
+    return c.json(body, status);
+  });
+  app.notFound((c) => c.json({ error: `No route for ${c.req.method} ${c.req.path}` }, 404));
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: ctx.config.maxBodyBytes,
+      onError: (c) =>
+        c.json({
+          error: `Request body over the limit of ${ctx.config.maxBodyBytes} bytes ` +
+            "(FLOWGATE_MAX_BODY_BYTES)",
+        }, 413),
+    }),
+  );
+
+  app.route("/", healthRoutes(ctx));
+  app.route("/", metricsRoutes(ctx));
+  app.route("/", mispModulesRoutes(ctx));
+  app.route("/hooks", hookRoutes(ctx));
+
+  const api = new Hono<AppEnv>();
+  api.use("*", adminAuth(ctx.kv));
+  api.route("/workflows", workflowRoutes(ctx));
+  api.route("/runs", runRoutes(ctx));
+  api.route("/", catalogueRoutes(ctx));
+  api.route("/audit", auditRoutes(ctx));
+  api.route("/dead-letters", deadLetterRoutes(ctx));
+  app.route("/api", api);
+  return app;
+}

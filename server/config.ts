@@ -1,0 +1,254 @@
+/**
+ * Flowgate's configuration: every environment variable of DESIGN.md's table, typed and validated
+ * in one pass so a bad start names every wrong value at once.
+ *
+ * @module
+ */
+
+import ipaddr from "ipaddr.js";
+
+/** Default listen port. */
+export const DEFAULT_PORT = 8_000;
+/** Default KV path when not on Deno Deploy. */
+export const DEFAULT_KV_PATH = "./data/flowgate.kv";
+/** Default addresses allowed to call `/modules` and `/query`. */
+export const DEFAULT_MISP_ALLOW = ["127.0.0.1/8", "::1"];
+/** Default verdict deadline, in milliseconds. */
+export const DEFAULT_VERDICT_TIMEOUT_MS = 2_000;
+/** Longest verdict deadline accepted (MISP's own socket gives up well before 30 s). */
+export const MAX_VERDICT_TIMEOUT_MS = 25_000;
+/** Default run retention, in days. */
+export const DEFAULT_RETENTION_DAYS = 14;
+/** Default request body limit: 32 MiB. */
+export const DEFAULT_MAX_BODY_BYTES = 33_554_432;
+/** Default webhook de-duplication window, in seconds. */
+export const DEFAULT_HOOK_DEDUPE_WINDOW_S = 600;
+
+/** The MISP REST API, when `MISP_URL` and `MISP_API_KEY` are both set. */
+export interface MispConfig {
+  url: string;
+  apiKey: string;
+  tlsVerify: boolean;
+}
+
+/** The Telegram bot, when `TELEGRAM_BOT_TOKEN` is set. */
+export interface TelegramConfig {
+  botToken: string;
+  secretToken?: string;
+  apiRoot?: string;
+}
+
+/** The Slack bot, when `SLACK_BOT_TOKEN` and `SLACK_SIGNING_SECRET` are set. */
+export interface SlackConfig {
+  botToken: string;
+  signingSecret: string;
+  apiUrl?: string;
+}
+
+/** Flowgate's whole configuration; unset integrations are `null`. */
+export interface Config {
+  port: number;
+  /** KV path or URL; `undefined` means the platform KV (Deno Deploy). */
+  kvPath: string | undefined;
+  adminToken?: string;
+  hookToken?: string;
+  /** CIDRs allowed to call `/modules` and `/query`. */
+  mispAllow: string[];
+  /** CIDRs of reverse proxies whose `X-Forwarded-For` is believed (`FLOWGATE_TRUSTED_PROXIES`). */
+  trustedProxies: string[];
+  workflowsDir?: string;
+  verdictTimeoutMs: number;
+  misp: MispConfig | null;
+  mispModulesUrl?: string;
+  telegram: TelegramConfig | null;
+  slack: SlackConfig | null;
+  smtpUrl?: string;
+  /** ZeroMQ PUB endpoint for `push-zmq` (`FLOWGATE_ZMQ_ENDPOINT`, a Flowgate addition). */
+  zmqEndpoint?: string;
+  outboundAllow: string[];
+  chatAdmins: string[];
+  retentionDays: number;
+  maxBodyBytes: number;
+  hookDedupeWindowS: number;
+}
+
+/** Every bad value found in the environment, one line each. */
+export class ConfigError extends RangeError {
+  /** One message line per problem. */
+  readonly problems: string[];
+
+  /** Creates the error from its problem lines. */
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((line) => `  ${line}`).join("\n")}`);
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+/** Reads one variable; `Deno.env.get` in production, a plain record in tests. */
+export type EnvReader = (name: string) => string | undefined;
+
+/**
+ * Builds the configuration from the environment.
+ *
+ * @param env reads a variable (default `Deno.env.get`)
+ * @returns the typed configuration
+ * @throws {ConfigError} listing every bad value
+ */
+export function loadConfig(env: EnvReader = (name) => Deno.env.get(name)): Config {
+  const problems: string[] = [];
+  const read = (name: string): string | undefined => {
+    const value = env(name)?.trim();
+    return value === undefined || value === "" ? undefined : value;
+  };
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw.replaceAll("_", ""));
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name}: expected an integer from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return value;
+  };
+  const cidrs = (name: string, fallback: string[]): string[] => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const list = splitList(raw);
+    for (const entry of list) {
+      if (!isCidrOrAddress(entry)) {
+        problems.push(`${name}: "${entry}" is not an IP address or CIDR range`);
+      }
+    }
+    return list;
+  };
+  const url = (name: string): string | undefined => {
+    const raw = read(name);
+    if (raw === undefined) return undefined;
+    try {
+      const parsed = new URL(raw);
+      if (!["http:", "https:"].includes(parsed.protocol)) throw new TypeError(parsed.protocol);
+      return raw.replace(/\/+$/, "");
+    } catch {
+      problems.push(`${name}: expected an http(s) URL, got "${raw}"`);
+      return undefined;
+    }
+  };
+  const boolean = (name: string, fallback: boolean): boolean => {
+    const raw = read(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (["1", "true", "yes", "on"].includes(raw)) return true;
+    if (["0", "false", "no", "off"].includes(raw)) return false;
+    problems.push(`${name}: expected true or false, got "${raw}"`);
+    return fallback;
+  };
+
+  const onDeploy = read("DENO_DEPLOYMENT_ID") !== undefined;
+  const mispUrl = url("MISP_URL");
+  const mispKey = read("MISP_API_KEY");
+  if (read("MISP_URL") !== undefined && mispKey === undefined) {
+    problems.push("MISP_API_KEY: required when MISP_URL is set");
+  }
+  if (mispKey !== undefined && read("MISP_URL") === undefined) {
+    problems.push("MISP_URL: required when MISP_API_KEY is set");
+  }
+  const mispTls = boolean("MISP_TLS_VERIFY", true);
+  const telegramToken = read("TELEGRAM_BOT_TOKEN");
+  const slackToken = read("SLACK_BOT_TOKEN");
+  const slackSecret = read("SLACK_SIGNING_SECRET");
+  if (slackToken && !slackSecret) {
+    problems.push("SLACK_SIGNING_SECRET: required when SLACK_BOT_TOKEN is set");
+  }
+  const smtpUrl = read("SMTP_URL");
+  if (smtpUrl !== undefined && !/^smtps?:\/\//.test(smtpUrl)) {
+    problems.push(`SMTP_URL: expected an smtp:// or smtps:// URL, got "${redactUrl(smtpUrl)}"`);
+  }
+  const zmqEndpoint = read("FLOWGATE_ZMQ_ENDPOINT");
+  if (zmqEndpoint !== undefined && !/^(tcp|ipc|inproc):\/\//.test(zmqEndpoint)) {
+    problems.push(
+      `FLOWGATE_ZMQ_ENDPOINT: expected tcp://, ipc:// or inproc://, got "${zmqEndpoint}"`,
+    );
+  }
+  const chatAdmins = splitList(read("FLOWGATE_CHAT_ADMINS") ?? "");
+  for (const admin of chatAdmins) {
+    if (!/^(slack|telegram):\S+$/.test(admin)) {
+      problems.push(`FLOWGATE_CHAT_ADMINS: "${admin}" is not "slack:<id>" or "telegram:<id>"`);
+    }
+  }
+  const adminToken = read("FLOWGATE_ADMIN_TOKEN");
+  if (adminToken !== undefined && adminToken.length < 16) {
+    problems.push("FLOWGATE_ADMIN_TOKEN: must be at least 16 characters");
+  }
+  const hookToken = read("FLOWGATE_HOOK_TOKEN");
+  if (hookToken !== undefined && hookToken.length < 16) {
+    problems.push("FLOWGATE_HOOK_TOKEN: must be at least 16 characters");
+  }
+
+  const config: Config = {
+    port: integer("PORT", DEFAULT_PORT, 0, 65_535),
+    kvPath: read("FLOWGATE_KV") ?? (onDeploy ? undefined : DEFAULT_KV_PATH),
+    adminToken,
+    hookToken,
+    mispAllow: cidrs("FLOWGATE_MISP_ALLOW", DEFAULT_MISP_ALLOW),
+    trustedProxies: cidrs("FLOWGATE_TRUSTED_PROXIES", []),
+    workflowsDir: read("FLOWGATE_WORKFLOWS_DIR"),
+    verdictTimeoutMs: integer(
+      "FLOWGATE_VERDICT_TIMEOUT_MS",
+      DEFAULT_VERDICT_TIMEOUT_MS,
+      1,
+      MAX_VERDICT_TIMEOUT_MS,
+    ),
+    misp: mispUrl && mispKey ? { url: mispUrl, apiKey: mispKey, tlsVerify: mispTls } : null,
+    mispModulesUrl: url("FLOWGATE_MISP_MODULES_URL"),
+    telegram: telegramToken
+      ? {
+        botToken: telegramToken,
+        secretToken: read("TELEGRAM_SECRET_TOKEN"),
+        apiRoot: url("TELEGRAM_API_ROOT"),
+      }
+      : null,
+    slack: slackToken && slackSecret
+      ? { botToken: slackToken, signingSecret: slackSecret, apiUrl: url("SLACK_API_URL") }
+      : null,
+    smtpUrl,
+    zmqEndpoint,
+    outboundAllow: cidrs("FLOWGATE_OUTBOUND_ALLOW", []),
+    chatAdmins,
+    retentionDays: integer("FLOWGATE_RETENTION_DAYS", DEFAULT_RETENTION_DAYS, 1, 3_650),
+    maxBodyBytes: integer("FLOWGATE_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, 1_024, 1_073_741_824),
+    hookDedupeWindowS: integer(
+      "FLOWGATE_HOOK_DEDUPE_WINDOW_S",
+      DEFAULT_HOOK_DEDUPE_WINDOW_S,
+      0,
+      604_800,
+    ),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/** The secret values of a configuration, for log and trace redaction. */
+export function configSecrets(config: Config): string[] {
+  return [
+    config.adminToken,
+    config.hookToken,
+    config.misp?.apiKey,
+    config.telegram?.botToken,
+    config.telegram?.secretToken,
+    config.slack?.botToken,
+    config.slack?.signingSecret,
+  ].filter((value): value is string => typeof value === "string" && value.length > 0);
+}
+
+function splitList(raw: string): string[] {
+  return raw.split(",").map((part) => part.trim()).filter((part) => part.length > 0);
+}
+
+function isCidrOrAddress(entry: string): boolean {
+  if (entry.includes("/")) return ipaddr.isValidCIDR(entry);
+  return ipaddr.isValid(entry);
+}
+
+function redactUrl(raw: string): string {
+  return raw.replace(/\/\/[^@/]*@/, "//[redacted]@");
+}

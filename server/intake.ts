@@ -1,0 +1,85 @@
+/**
+ * Durable intake of work that runs from the queue (MISP webhooks, `/query` on non-blocking
+ * triggers): run ids assigned, the payload and its queue message committed together, resends
+ * inside the de-duplication window answered with the first run ids.
+ *
+ * @module
+ */
+
+import type { JsonObject, RunActor } from "../engine/model.ts";
+import type { RecordIntakeOptions } from "../store/intake.ts";
+import { recordIntakes } from "../store/intake_batch.ts";
+import { listEnabledWorkflows } from "../store/workflows.ts";
+import type { ServerContext } from "./deps.ts";
+import { GroupCommitter } from "./group_commit.ts";
+import type { IntakePayload } from "./queue.ts";
+import { newRunId, sha256Hex, summarizeEvent } from "./run_record.ts";
+
+/** The outcome of an intake. */
+export interface IntakeResult {
+  duplicate: boolean;
+  runIds: string[];
+  /** The intake the run ids belong to (the first one for a duplicate). */
+  intakeId: string;
+}
+
+/** Most intakes handed to one `recordIntakes` call (it commits them ten at a time). */
+export const INTAKE_BATCH_SIZE = 50;
+
+/** The intake group committer of one server. */
+export function createIntakeCommitter(
+  kv: Deno.Kv,
+): GroupCommitter<RecordIntakeOptions, IntakeResult> {
+  return new GroupCommitter((items) => recordIntakes(kv, items), INTAKE_BATCH_SIZE);
+}
+
+/** Options of `acceptIntake`. */
+export interface AcceptIntakeOptions {
+  actor: RunActor;
+  /** The exact body as received, hashed for de-duplication (re-serialised when absent). */
+  payloadText?: string;
+}
+
+/**
+ * The de-duplication key of a payload: event uuid and timestamp (when there is an event) and the
+ * SHA-256 of the exact payload, so MISP's resend of the same event state is caught while a changed
+ * event is not.
+ */
+export async function intakeDedupeKey(data: JsonObject, payloadText: string): Promise<string> {
+  const event = summarizeEvent(data);
+  return `${event?.uuid ?? "-"}:${event?.timestamp ?? "-"}:${await sha256Hex(payloadText)}`;
+}
+
+/**
+ * Commits an intake for `trigger`: one run id per enabled workflow, payload and queue message in
+ * one atomic commit (shared with concurrent intakes: group commit). Resolves only once the work is
+ * durable.
+ */
+export async function acceptIntake(
+  ctx: ServerContext,
+  trigger: string,
+  data: JsonObject,
+  options: AcceptIntakeOptions,
+): Promise<IntakeResult> {
+  const payloadText = options.payloadText ?? JSON.stringify(data);
+  const [workflows, dedupeKey] = await Promise.all([
+    listEnabledWorkflows(ctx.kv, trigger),
+    intakeDedupeKey(data, payloadText),
+  ]);
+  const entries = workflows.map((stored) => ({
+    id: stored.id,
+    version: stored.version,
+    run_id: newRunId(),
+  }));
+  const payload: IntakePayload = { workflows: entries, actor: options.actor, data };
+  const result = await ctx.intakes.submit({
+    trigger,
+    dedupeKey,
+    payload,
+    runIds: entries.map((entry) => entry.run_id),
+    windowMs: ctx.config.hookDedupeWindowS * 1_000,
+  });
+  ctx.metrics.recordIntake(result.duplicate);
+  if (!result.duplicate) ctx.metrics.queueEnqueued();
+  return result;
+}

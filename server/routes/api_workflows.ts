@@ -1,0 +1,282 @@
+/**
+ * Admin API for workflows: list, get (JSON, YAML or MISP JSON), create and replace from YAML, MISP
+ * JSON or a blueprint, delete, enable, disable, versions and dry runs. Every change is audited.
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { Context } from "hono";
+import { exportMispWorkflow } from "../../engine/misp_codec.ts";
+import type { JsonObject, Workflow } from "../../engine/model.ts";
+import { runWorkflow } from "../../engine/run_workflow.ts";
+import { validateWorkflow } from "../../engine/validate.ts";
+import { parseWorkflowSource } from "../../engine/workflow_source.ts";
+import { stringifyWorkflowYaml } from "../../engine/yaml_codec.ts";
+import { MODULE_CATALOG } from "../../modules/registry.ts";
+import { appendAudit } from "../../store/audit.ts";
+import { ConflictError } from "../../store/errors.ts";
+import { saveRuns } from "../../store/runs.ts";
+import type { SourceFormat, StoredWorkflow } from "../../store/types.ts";
+import {
+  createWorkflow,
+  deleteWorkflow,
+  getWorkflow,
+  getWorkflowVersion,
+  listWorkflows,
+  listWorkflowVersions,
+  replaceWorkflow,
+  setWorkflowEnabled,
+} from "../../store/workflows.ts";
+import { RequestProblemsError } from "../errors.ts";
+import type { AppEnv, ServerContext } from "../deps.ts";
+import { buildRunRecord, newRunId } from "../run_record.ts";
+import { parseJsonBody } from "./json_body.ts";
+
+/** The actor every admin API change is recorded under. */
+export const API_ACTOR = "api:admin";
+
+const YAML_TYPES = new Set(["application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"]);
+const JSON_TYPES = new Set(["application/json"]);
+const DURATION_UNITS: Record<string, number> = {
+  s: 1_000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+/** Parses `90s`, `30m`, `2h`, `1d` (or a sum like `1h30m`) into milliseconds. */
+export function parseDuration(text: string): number {
+  const parts = [...text.trim().matchAll(/(\d+)\s*([smhd])/g)];
+  const consumed = parts.map((part) => part[0]).join("");
+  if (parts.length === 0 || consumed.replaceAll(" ", "") !== text.trim().replaceAll(" ", "")) {
+    throw new HTTPException(400, {
+      message: `Invalid duration "${text}": use a number and a unit, e.g. "90s", "30m", "2h", "1d"`,
+    });
+  }
+  return parts.reduce((sum, part) => sum + Number(part[1]) * DURATION_UNITS[part[2]!]!, 0);
+}
+
+/** The workflow routes. */
+export function workflowRoutes(ctx: ServerContext): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  async function load(id: string): Promise<StoredWorkflow> {
+    const stored = await getWorkflow(ctx.kv, id);
+    if (stored === null) throw new HTTPException(404, { message: `Workflow "${id}" not found` });
+    return stored;
+  }
+
+  /** Dir-managed workflows are edited in their file: an API edit would be silently undone. */
+  function assertEditable(stored: StoredWorkflow): void {
+    if (stored.managed_by === "dir") {
+      throw new ConflictError(
+        `Cannot change workflow "${stored.name}": it is managed by FLOWGATE_WORKFLOWS_DIR; edit its file`,
+      );
+    }
+  }
+
+  async function readSource(c: Context<AppEnv>): Promise<{
+    workflow: Workflow;
+    format: SourceFormat;
+    warnings: unknown[];
+  }> {
+    const type = c.req.header("Content-Type")?.split(";")[0]?.trim().toLowerCase();
+    if (type !== undefined && !YAML_TYPES.has(type) && !JSON_TYPES.has(type)) {
+      throw new HTTPException(415, {
+        message: `Unsupported content type "${type}": send YAML (application/yaml) or MISP ` +
+          "workflow JSON or a blueprint (application/json)",
+      });
+    }
+    const text = await c.req.text();
+    const trigger = c.req.query("trigger");
+    const parsed = parseWorkflowSource(text, {
+      catalog: MODULE_CATALOG,
+      ...(type ? { contentType: type } : {}),
+      ...(trigger ? { trigger } : {}),
+    });
+    const { errors, warnings } = validateWorkflow(parsed.workflow, MODULE_CATALOG);
+    if (errors.length > 0) {
+      throw new RequestProblemsError(
+        `Cannot save workflow "${parsed.workflow.name}": ${
+          errors.map((problem) => problem.message).join("; ")
+        }`,
+        errors,
+        warnings,
+      );
+    }
+    return { workflow: parsed.workflow, format: parsed.format, warnings };
+  }
+
+  app.get("/", async (c) => {
+    const trigger = c.req.query("trigger");
+    return c.json({ items: await listWorkflows(ctx.kv, trigger ? { trigger } : {}) });
+  });
+
+  app.post("/", async (c) => {
+    const { workflow, format, warnings } = await readSource(c);
+    const stored = await createWorkflow(ctx.kv, workflow, {
+      actor: API_ACTOR,
+      sourceFormat: format,
+    });
+    await appendAudit(ctx.kv, {
+      actor: API_ACTOR,
+      action: "workflow.create",
+      target: stored.id,
+      details: { name: stored.name, trigger: workflow.trigger, format, version: stored.version },
+    });
+    return c.json({ workflow: stored, warnings }, 201);
+  });
+
+  app.get("/:id", async (c) => {
+    const stored = await load(c.req.param("id"));
+    const format = c.req.query("format") ?? "json";
+    if (format === "yaml") {
+      return c.body(stringifyWorkflowYaml(stored.workflow, MODULE_CATALOG), 200, {
+        "Content-Type": "application/yaml; charset=utf-8",
+      });
+    }
+    if (format === "misp") return c.json(exportMispWorkflow(stored.workflow, MODULE_CATALOG));
+    if (format !== "json") {
+      throw new HTTPException(400, {
+        message: `Unknown format "${format}": use json, yaml or misp`,
+      });
+    }
+    return c.json(stored);
+  });
+
+  app.put("/:id", async (c) => {
+    const current = await load(c.req.param("id"));
+    assertEditable(current);
+    const expected = c.req.query("expected_version") ??
+      c.req.header("If-Match")?.replaceAll('"', "");
+    if (expected !== undefined && !/^\d+$/.test(expected)) {
+      throw new HTTPException(400, { message: `Invalid expected version "${expected}"` });
+    }
+    const { workflow, format, warnings } = await readSource(c);
+    const stored = await replaceWorkflow(ctx.kv, current.id, workflow, {
+      actor: API_ACTOR,
+      sourceFormat: format,
+      ...(expected !== undefined ? { expectedVersion: Number(expected) } : {}),
+    });
+    await appendAudit(ctx.kv, {
+      actor: API_ACTOR,
+      action: "workflow.replace",
+      target: stored.id,
+      details: { name: stored.name, format, version: stored.version },
+    });
+    return c.json({ workflow: stored, warnings });
+  });
+
+  app.delete("/:id", async (c) => {
+    const stored = await load(c.req.param("id"));
+    assertEditable(stored);
+    await deleteWorkflow(ctx.kv, stored.id, { actor: API_ACTOR });
+    await appendAudit(ctx.kv, {
+      actor: API_ACTOR,
+      action: "workflow.delete",
+      target: stored.id,
+      details: { name: stored.name, version: stored.version },
+    });
+    return c.json({ deleted: stored.id });
+  });
+
+  app.post("/:id/enable", async (c) => {
+    const stored = await load(c.req.param("id"));
+    const next = await setWorkflowEnabled(ctx.kv, stored.id, true, { actor: API_ACTOR });
+    await appendAudit(ctx.kv, {
+      actor: API_ACTOR,
+      action: "workflow.enable",
+      target: stored.id,
+      details: { name: stored.name, version: next.version },
+    });
+    return c.json({ workflow: next });
+  });
+
+  app.post("/:id/disable", async (c) => {
+    const stored = await load(c.req.param("id"));
+    const text = await c.req.text();
+    const body = text.trim() === "" ? {} : parseJsonBody(text);
+    let until: string | undefined;
+    if (typeof body.until === "string") {
+      if (Number.isNaN(Date.parse(body.until))) {
+        throw new HTTPException(400, { message: `Invalid "until" time "${body.until}"` });
+      }
+      until = new Date(body.until).toISOString();
+    } else if (typeof body.for === "string") {
+      until = new Date(ctx.now() + parseDuration(body.for)).toISOString();
+    } else if (body.until !== undefined || body.for !== undefined) {
+      throw new HTTPException(400, {
+        message: 'Send {"until": "<ISO time>"} or {"for": "2h"}, or no body to disable for good',
+      });
+    }
+    const next = await setWorkflowEnabled(ctx.kv, stored.id, false, {
+      actor: API_ACTOR,
+      ...(until ? { until } : {}),
+    });
+    await appendAudit(ctx.kv, {
+      actor: API_ACTOR,
+      action: "workflow.disable",
+      target: stored.id,
+      details: { name: stored.name, version: next.version, ...(until ? { until } : {}) },
+    });
+    return c.json({ workflow: next });
+  });
+
+  app.get("/:id/versions", async (c) => {
+    const stored = await load(c.req.param("id"));
+    return c.json({ items: await listWorkflowVersions(ctx.kv, stored.id) });
+  });
+
+  app.get("/:id/versions/:version", async (c) => {
+    const stored = await load(c.req.param("id"));
+    const version = Number(c.req.param("version"));
+    const found = Number.isInteger(version)
+      ? await getWorkflowVersion(ctx.kv, stored.id, version)
+      : null;
+    if (found === null) {
+      throw new HTTPException(404, {
+        message: `Workflow "${stored.id}" has no version "${c.req.param("version")}"`,
+      });
+    }
+    const format = c.req.query("format");
+    if (format === "yaml") {
+      return c.body(stringifyWorkflowYaml(found.workflow, MODULE_CATALOG), 200, {
+        "Content-Type": "application/yaml; charset=utf-8",
+      });
+    }
+    return c.json(found);
+  });
+
+  app.post("/:id/dry-run", async (c) => {
+    const stored = await load(c.req.param("id"));
+    const input = parseJsonBody(await c.req.text()) as JsonObject;
+    const startedAt = ctx.now();
+    const result = await runWorkflow(stored.workflow, input, {
+      services: ctx.services,
+      modules: ctx.modules,
+      dryRun: true,
+      workflowId: stored.id,
+    });
+    const run = buildRunRecord(stored, result, {
+      runId: newRunId(),
+      actor: { kind: "api", id: API_ACTOR },
+      startedAt,
+      finishedAt: ctx.now(),
+      input,
+      inputHash: "",
+      dryRun: true,
+    });
+    await saveRuns(ctx.kv, [{ run, input }], { retentionDays: ctx.config.retentionDays });
+    await appendAudit(ctx.kv, {
+      actor: API_ACTOR,
+      action: "workflow.dry_run",
+      target: stored.id,
+      details: { run_id: run.id, outcome: run.outcome },
+    });
+    return c.json({ run, verdict: result.success ? "allow" : "block" });
+  });
+
+  return app;
+}

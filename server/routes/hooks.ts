@@ -1,0 +1,66 @@
+/**
+ * `POST /hooks/misp/:trigger`: what MISP's Webhook action module sends (reference §4.1), taken in
+ * durably and run from the queue.
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { JsonObject } from "../../engine/model.ts";
+import { getTrigger, TRIGGERS } from "../../triggers/catalogue.ts";
+import { hookAuth } from "../auth.ts";
+import type { AppEnv, ServerContext } from "../deps.ts";
+import { acceptIntake } from "../intake.ts";
+import { parsePhpForm } from "../php_form.ts";
+
+/** The webhook route; the token is checked before the body is read. */
+export function hookRoutes(ctx: ServerContext): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.on(["POST", "PUT"], "/misp/:trigger", hookAuth(ctx.config.hookToken), async (c) => {
+    const triggerId = c.req.param("trigger");
+    if (getTrigger(triggerId) === undefined) {
+      const known = TRIGGERS.map((trigger) => trigger.descriptor.id);
+      return c.json({
+        error: `Unknown trigger "${triggerId}": known triggers are ${known.join(", ")}`,
+        known_triggers: known,
+      }, 404);
+    }
+    const text = await c.req.text();
+    const data = parseWebhookBody(text, c.req.header("Content-Type"));
+    const result = await acceptIntake(ctx, triggerId, data, {
+      actor: { kind: "webhook", id: c.env?.remoteAddr?.hostname },
+      payloadText: text,
+    });
+    return c.json({ run_ids: result.runIds, duplicate: result.duplicate }, 202);
+  });
+  return app;
+}
+
+/** Decodes a JSON or PHP-form webhook body into the roaming data object. */
+export function parseWebhookBody(text: string, contentType: string | undefined): JsonObject {
+  const type = (contentType ?? "application/json").split(";")[0]!.trim().toLowerCase();
+  let data: unknown;
+  if (type === "application/json" || type.endsWith("+json")) {
+    try {
+      data = JSON.parse(text);
+    } catch (error) {
+      throw new HTTPException(400, {
+        message: `Webhook body is not JSON: ${(error as Error).message}`,
+      });
+    }
+  } else if (type === "application/x-www-form-urlencoded") {
+    data = parsePhpForm(text);
+  } else {
+    throw new HTTPException(415, {
+      message: `Unsupported content type "${type}": send application/json or ` +
+        "application/x-www-form-urlencoded",
+    });
+  }
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
+    throw new HTTPException(400, {
+      message: "Webhook body must be a JSON object (MISP's roaming data)",
+    });
+  }
+  return data as JsonObject;
+}

@@ -1,0 +1,45 @@
+/**
+ * Builds the `ModuleServices` actions use from the configuration: every unset integration is
+ * `null`, so its modules fail with a clear "set X" error instead of crashing.
+ *
+ * @module
+ */
+
+import { renderTemplate } from "../engine/template.ts";
+import { createSmtpTransport } from "../modules/action/mail_transport.ts";
+import { createMispClient } from "../modules/action/misp_client.ts";
+import { createOutboundFetch } from "../modules/action/outbound.ts";
+import type { ModuleServices } from "../modules/services.ts";
+import { type Config, configSecrets } from "./config.ts";
+import { createZmqPublisher } from "../modules/action/zmq_publisher.ts";
+
+/** Options of `createModuleServices`. */
+export interface ModuleServicesOptions {
+  /** Clock, milliseconds since the epoch. */
+  now?: () => number;
+  /** Fetch the MISP client uses (tests point it at a local fake). */
+  fetch?: typeof fetch;
+}
+
+/** The services for `config`; integrations not configured are `null`. */
+export function createModuleServices(
+  config: Config,
+  options: ModuleServicesOptions = {},
+): ModuleServices {
+  return {
+    outboundFetch: createOutboundFetch({ allow: config.outboundAllow }),
+    misp: config.misp
+      ? createMispClient({
+        url: config.misp.url,
+        apiKey: config.misp.apiKey,
+        tlsVerify: config.misp.tlsVerify,
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+      })
+      : null,
+    mail: config.smtpUrl ? createSmtpTransport(config.smtpUrl) : null,
+    zmq: config.zmqEndpoint ? createZmqPublisher(config.zmqEndpoint) : null,
+    renderTemplate,
+    now: options.now ?? Date.now,
+    secrets: configSecrets(config),
+  };
+}

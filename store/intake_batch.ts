@@ -1,0 +1,165 @@
+/**
+ * Group commit of webhook intakes: several concurrent intakes land in one atomic commit (dedupe
+ * markers checked, records, payloads and queue messages together), which is what lets durable
+ * intake pass 1,000 webhooks per second on a local KV whose commits serialise. Anything unusual
+ * (a big payload, a marker that changed under the batch) falls back to `recordIntake`, one by one.
+ *
+ * Added by the server helper. The stored shapes are those of `store/intake.ts` (same keys, record,
+ * dedupe marker and message), so readers cannot tell which path wrote an intake.
+ *
+ * @module
+ */
+
+import { ulid } from "ulid";
+import { encodeJson, sha256Hex, splitChunks } from "./chunks.ts";
+import { deadLetterKey } from "./dead_letters.ts";
+import { type IntakeResult, recordIntake, type RecordIntakeOptions } from "./intake.ts";
+import {
+  DAY_MS,
+  INTAKE_RETENTION_DAYS,
+  KEY_INTAKE_DEDUPE,
+  KEY_INTAKE_PAYLOADS,
+  KEY_INTAKES,
+  MAX_COMMIT_CHECKS,
+  QUEUE_BACKOFF_MS,
+} from "./keys.ts";
+import type { IntakeMessage, IntakeRecord } from "./types.ts";
+
+/** Payload bytes one batch commit may carry (the rest of the 800 KiB commit is keys and records). */
+export const BATCH_PAYLOAD_BUDGET_BYTES = 640_000;
+
+/** The dedupe marker, as `store/intake.ts` writes it. */
+interface IntakeDedupe {
+  intake_id: string;
+  run_ids: string[];
+  expires_at: number;
+}
+
+interface Prepared {
+  index: number;
+  options: RecordIntakeOptions;
+  dedupeKey: Deno.KvKey;
+  bytes: Uint8Array;
+}
+
+/**
+ * Records several intakes, in as few commits as the limits allow (at most `MAX_COMMIT_CHECKS`
+ * intakes per commit). Results come back in the order of `items`; the same dedupe key twice in one
+ * call gives the second the first one's run ids, as a resend would.
+ */
+export async function recordIntakes(
+  kv: Deno.Kv,
+  items: RecordIntakeOptions[],
+): Promise<IntakeResult[]> {
+  const results: (IntakeResult | undefined)[] = new Array(items.length);
+  const firstByKey = new Map<string, number>();
+  const fresh: Prepared[] = [];
+  const alone: number[] = [];
+  items.forEach((options, index) => {
+    const id = `${options.trigger}\u0000${options.dedupeKey}`;
+    const first = firstByKey.get(id);
+    if (first !== undefined) return;
+    firstByKey.set(id, index);
+    const bytes = encodeJson(options.payload);
+    if (bytes.length > BATCH_PAYLOAD_BUDGET_BYTES) alone.push(index);
+    else {
+      fresh.push({
+        index,
+        options,
+        dedupeKey: [KEY_INTAKE_DEDUPE, options.trigger, options.dedupeKey],
+        bytes,
+      });
+    }
+  });
+
+  for (const batch of packBatches(fresh)) {
+    const committed = await commitBatch(kv, batch);
+    if (committed === null) alone.push(...batch.map((item) => item.index));
+    else committed.forEach((result, i) => results[batch[i]!.index] = result);
+  }
+  for (const index of alone) results[index] = await recordIntake(kv, items[index]!);
+
+  return items.map((options, index) => {
+    const first = firstByKey.get(`${options.trigger}\u0000${options.dedupeKey}`)!;
+    const result = results[first]!;
+    return index === first ? result : { ...result, duplicate: true };
+  });
+}
+
+function packBatches(items: Prepared[]): Prepared[][] {
+  const batches: Prepared[][] = [];
+  let current: Prepared[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    if (
+      current.length > 0 &&
+      (current.length >= MAX_COMMIT_CHECKS ||
+        bytes + item.bytes.length > BATCH_PAYLOAD_BUDGET_BYTES)
+    ) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += item.bytes.length;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+/** One commit for `batch`; null when a dedupe marker changed under it (callers fall back). */
+async function commitBatch(kv: Deno.Kv, batch: Prepared[]): Promise<IntakeResult[] | null> {
+  const markers = await kv.getMany<IntakeDedupe[]>(batch.map((item) => item.dedupeKey));
+  const results: IntakeResult[] = [];
+  const op = kv.atomic();
+  const expireIn = INTAKE_RETENTION_DAYS * DAY_MS;
+  let writes = 0;
+  for (let i = 0; i < batch.length; i++) {
+    const { options, dedupeKey, bytes } = batch[i]!;
+    const marker = markers[i]!;
+    const now = options.now ?? new Date();
+    if (marker.value && marker.value.expires_at > now.getTime()) {
+      results.push({
+        duplicate: true,
+        runIds: marker.value.run_ids,
+        intakeId: marker.value.intake_id,
+      });
+      continue;
+    }
+    const intakeId = ulid(now.getTime());
+    const chunks = splitChunks(bytes);
+    const record: IntakeRecord = {
+      id: intakeId,
+      trigger: options.trigger,
+      dedupe_key: options.dedupeKey,
+      run_ids: options.runIds,
+      received_at: now.toISOString(),
+      payload_hash: await sha256Hex(bytes),
+      payload_bytes: bytes.length,
+      payload_chunks: chunks.length,
+    };
+    const message: IntakeMessage = {
+      type: "intake",
+      intake_id: intakeId,
+      trigger: options.trigger,
+      run_ids: options.runIds,
+    };
+    const dedupe: IntakeDedupe = {
+      intake_id: intakeId,
+      run_ids: options.runIds,
+      expires_at: now.getTime() + options.windowMs,
+    };
+    op.check(marker)
+      .set(dedupeKey, dedupe, { expireIn: Math.max(1, options.windowMs) })
+      .set([KEY_INTAKES, intakeId], record, { expireIn })
+      .enqueue(message, {
+        keysIfUndelivered: [deadLetterKey(intakeId)],
+        backoffSchedule: [...QUEUE_BACKOFF_MS],
+      });
+    chunks.forEach((chunk, n) => op.set([KEY_INTAKE_PAYLOADS, intakeId, n], chunk, { expireIn }));
+    writes++;
+    results.push({ duplicate: false, runIds: options.runIds, intakeId });
+  }
+  if (writes === 0) return results;
+  return (await op.commit()).ok ? results : null;
+}

@@ -1,0 +1,217 @@
+import assert from "node:assert/strict";
+import { parse } from "yaml";
+import { listAudit } from "../../store/audit.ts";
+import { ADMIN_TOKEN, importRedBlueprint, realEvent, startTestApp } from "./test_app.ts";
+
+const EXAMPLE = new URL("../../examples/block-enrichment-tlp-red-pap-red.yaml", import.meta.url);
+
+async function createExample(test: Awaited<ReturnType<typeof startTestApp>>): Promise<string> {
+  const response = await test.admin("/api/workflows", {
+    method: "POST",
+    headers: { "Content-Type": "application/yaml" },
+    body: await Deno.readTextFile(EXAMPLE),
+  });
+  assert.equal(response.status, 201, await response.clone().text());
+  return (await response.json()).workflow.id;
+}
+
+Deno.test("/api requires the admin bearer token", async (t) => {
+  await using test = await startTestApp();
+  await t.step("missing: 401", async () => {
+    const response = await test.request("/api/workflows");
+    assert.equal(response.status, 401);
+    assert.match((await response.json()).error, /Authorization: Bearer/);
+  });
+  await t.step("wrong: 401", async () => {
+    const response = await test.request("/api/workflows", {
+      headers: { Authorization: "Bearer not-the-token-at-all" },
+    });
+    assert.equal(response.status, 401);
+  });
+  await t.step("right: 200", async () => {
+    const response = await test.request("/api/workflows", {
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    assert.equal(response.status, 200);
+    assert.deepEqual(await response.json(), { items: [] });
+  });
+});
+
+Deno.test("POST /api/workflows creates from YAML, MISP blueprints, and refuses bad input", async (t) => {
+  await using test = await startTestApp();
+  await t.step("YAML: 201 with the stored workflow", async () => {
+    const id = await createExample(test);
+    const stored = await (await test.admin(`/api/workflows/${id}`)).json();
+    assert.equal(stored.name, "block-enrichment-tlp-red-pap-red");
+    assert.equal(stored.source_format, "yaml");
+    assert.equal(stored.version, 1);
+  });
+  await t.step("blueprint: 201, trigger from the description", async () => {
+    const id = await importRedBlueprint(test);
+    const stored = await (await test.admin(`/api/workflows/${id}`)).json();
+    assert.equal(stored.source_format, "blueprint");
+    assert.equal(stored.workflow.trigger, "enrichment-before-query");
+  });
+  await t.step("same name again: 409", async () => {
+    const response = await test.admin("/api/workflows", {
+      method: "POST",
+      headers: { "Content-Type": "application/yaml" },
+      body: await Deno.readTextFile(EXAMPLE),
+    });
+    assert.equal(response.status, 409);
+    assert.match((await response.json()).error, /name is taken/);
+  });
+  await t.step("invalid workflow: 400 with every problem", async () => {
+    const yaml = (await Deno.readTextFile(EXAMPLE))
+      .replace("name: block-enrichment-tlp-red-pap-red", "name: broken")
+      .replace("module: stop-execution", "module: stop-exec")
+      .replace("module: tag-if", "module: tag-iff");
+    const response = await test.admin("/api/workflows", {
+      method: "POST",
+      headers: { "Content-Type": "application/yaml" },
+      body: yaml,
+    });
+    assert.equal(response.status, 400);
+    const body = await response.json();
+    assert.match(body.error, /Cannot save workflow "broken"/);
+    const nodes = body.problems.map((problem: { node?: string }) => problem.node).sort();
+    assert.deepEqual(nodes, ["red-tags", "stop"]);
+  });
+  await t.step("YAML syntax error: 400", async () => {
+    const response = await test.admin("/api/workflows", {
+      method: "POST",
+      headers: { "Content-Type": "application/yaml" },
+      body: "name: [unclosed",
+    });
+    assert.equal(response.status, 400);
+  });
+  await t.step("JSON that is no workflow: 400", async () => {
+    const response = await test.admin("/api/workflows", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ hello: "world" }),
+    });
+    assert.equal(response.status, 400);
+    assert.match((await response.json()).error, /WorkflowBlueprint/);
+  });
+  await t.step("unsupported content type: 415", async () => {
+    const response = await test.admin("/api/workflows", {
+      method: "POST",
+      headers: { "Content-Type": "text/plain" },
+      body: "x",
+    });
+    assert.equal(response.status, 415);
+  });
+});
+
+Deno.test("GET /api/workflows/:id exports JSON, YAML and MISP JSON", async (t) => {
+  await using test = await startTestApp();
+  const id = await createExample(test);
+  await t.step("yaml", async () => {
+    const response = await test.admin(`/api/workflows/${id}?format=yaml`);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get("Content-Type") ?? "", /yaml/);
+    const parsed = parse(await response.text());
+    assert.equal(parsed.trigger, "enrichment-before-query");
+  });
+  await t.step("misp", async () => {
+    const response = await test.admin(`/api/workflows/${id}?format=misp`);
+    const body = await response.json();
+    assert.equal(body.Workflow.trigger_id, "enrichment-before-query");
+  });
+  await t.step("by name, and unknown ids", async () => {
+    assert.equal((await test.admin("/api/workflows/block-enrichment-tlp-red-pap-red")).status, 200);
+    assert.equal((await test.admin("/api/workflows/nope")).status, 404);
+    assert.equal((await test.admin(`/api/workflows/${id}?format=xml`)).status, 400);
+  });
+});
+
+Deno.test("PUT, disable, enable, versions and DELETE keep history and the audit log", async (t) => {
+  await using test = await startTestApp();
+  const id = await createExample(test);
+  const yaml = await Deno.readTextFile(EXAMPLE);
+
+  await t.step("replace: version 2; a stale expected version: 409", async () => {
+    const changed = yaml.replace("condition: in_or", "condition: in_and");
+    const response = await test.admin(`/api/workflows/${id}?expected_version=1`, {
+      method: "PUT",
+      headers: { "Content-Type": "application/yaml" },
+      body: changed,
+    });
+    assert.equal(response.status, 200, await response.clone().text());
+    assert.equal((await response.json()).workflow.version, 2);
+    const stale = await test.admin(`/api/workflows/${id}?expected_version=1`, {
+      method: "PUT",
+      headers: { "Content-Type": "application/yaml" },
+      body: yaml,
+    });
+    assert.equal(stale.status, 409);
+  });
+
+  await t.step("disable for 2h, then enable", async () => {
+    const disabled = await test.admin(`/api/workflows/${id}/disable`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ for: "2h" }),
+    });
+    assert.equal(disabled.status, 200);
+    const workflow = (await disabled.json()).workflow;
+    assert.equal(workflow.workflow.enabled, false);
+    const until = Date.parse(workflow.disabled_until);
+    assert.ok(until > Date.now() + 7_000_000 && until <= Date.now() + 7_200_000);
+    const bad = await test.admin(`/api/workflows/${id}/disable`, {
+      method: "POST",
+      body: JSON.stringify({ for: "soon" }),
+    });
+    assert.equal(bad.status, 400);
+    const enabled = await test.admin(`/api/workflows/${id}/enable`, { method: "POST" });
+    assert.equal((await enabled.json()).workflow.workflow.enabled, true);
+  });
+
+  await t.step("versions list every save", async () => {
+    const versions = (await (await test.admin(`/api/workflows/${id}/versions`)).json()).items;
+    assert.deepEqual(versions.map((v: { version: number }) => v.version), [1, 2, 3, 4]);
+    const first = await test.admin(`/api/workflows/${id}/versions/1`);
+    assert.equal((await first.json()).workflow.nodes.length, 3);
+    assert.equal((await test.admin(`/api/workflows/${id}/versions/99`)).status, 404);
+  });
+
+  await t.step("delete: 200, then 404", async () => {
+    assert.equal((await test.admin(`/api/workflows/${id}`, { method: "DELETE" })).status, 200);
+    assert.equal((await test.admin(`/api/workflows/${id}`)).status, 404);
+  });
+
+  await t.step("every change is in the audit log, through the API too", async () => {
+    const actions = (await listAudit(test.kv)).items.map((entry) => entry.action).reverse();
+    assert.deepEqual(actions, [
+      "workflow.create",
+      "workflow.replace",
+      "workflow.disable",
+      "workflow.enable",
+      "workflow.delete",
+    ]);
+    const page = await (await test.admin("/api/audit?limit=2")).json();
+    assert.equal(page.items.length, 2);
+    assert.equal(page.items[0].action, "workflow.delete");
+    const next = await (await test.admin(`/api/audit?limit=10&cursor=${page.cursor}`)).json();
+    assert.equal(next.items.length, 3);
+  });
+});
+
+Deno.test("POST /api/workflows/:id/dry-run decides on a posted real event and records a dry run", async () => {
+  await using test = await startTestApp();
+  const id = await importRedBlueprint(test);
+  const response = await test.admin(`/api/workflows/${id}/dry-run`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(await realEvent({ tlpRed: true })),
+  });
+  assert.equal(response.status, 200);
+  const body = await response.json();
+  assert.equal(body.verdict, "block");
+  assert.equal(body.run.dry_run, true);
+  assert.equal(body.run.outcome, "blocked");
+  const stored = await (await test.admin(`/api/runs/${body.run.id}`)).json();
+  assert.equal(stored.dry_run, true);
+  assert.ok(stored.trace.some((entry: { module: string }) => entry.module === "stop-execution"));
+});

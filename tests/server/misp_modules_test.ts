@@ -1,0 +1,186 @@
+import assert from "node:assert/strict";
+import { getRun, listRuns } from "../../store/runs.ts";
+import { createMispModulesProxy } from "../../server/misp_modules_proxy.ts";
+import { TRIGGERS } from "../../triggers/catalogue.ts";
+import { importRedBlueprint, mispQuery, realEvent, startTestApp } from "./test_app.ts";
+
+Deno.test("GET /modules lists one misp-modules action module per trigger in MISP's shape", async () => {
+  await using test = await startTestApp();
+  const response = await test.request("/modules");
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get("Content-Type") ?? "", /application\/json/);
+  const modules = await response.json();
+  assert.equal(modules.length, TRIGGERS.length);
+  const enrichment = modules.find((m: { name: string }) =>
+    m.name === "flowgate_enrichment_before_query"
+  );
+  assert.ok(enrichment);
+  assert.equal(enrichment.type, "action_mod");
+  assert.deepEqual(enrichment.meta["module-type"], ["action"]);
+  assert.deepEqual(enrichment.meta.config, {
+    params: {},
+    blocking: true,
+    support_filters: false,
+    expect_misp_core_format: true,
+  });
+  assert.deepEqual(enrichment.mispattributes, { config: enrichment.meta.config });
+  const afterSave = modules.find((m: { name: string }) => m.name === "flowgate_event_after_save");
+  assert.equal(afterSave.meta.config.blocking, false);
+  for (const module of modules) assert.match(module.name, /^flowgate_[a-z_]+$/);
+});
+
+Deno.test("/modules and /query refuse addresses outside FLOWGATE_MISP_ALLOW", async (t) => {
+  await using test = await startTestApp({ env: { FLOWGATE_MISP_ALLOW: "10.1.0.0/16" } });
+  const from = (hostname: string) => ({ remoteAddr: { hostname, port: 1, transport: "tcp" } });
+  await t.step("loopback is refused when not listed", async () => {
+    const response = await test.app.request("/modules", {}, from("127.0.0.1"));
+    assert.equal(response.status, 403);
+    assert.match((await response.json()).error, /FLOWGATE_MISP_ALLOW/);
+  });
+  await t.step("an address inside the range passes", async () => {
+    const response = await test.app.request("/modules", {}, from("10.1.2.3"));
+    assert.equal(response.status, 200);
+  });
+  await t.step("X-Forwarded-For is ignored without trusted proxies", async () => {
+    const response = await test.app.request("/query", {
+      method: "POST",
+      headers: { "X-Forwarded-For": "10.1.2.3" },
+      body: "{}",
+    }, from("192.0.2.1"));
+    assert.equal(response.status, 403);
+  });
+});
+
+Deno.test("POST /query blocks a tlp:red event and allows it without the tag (real blueprint)", async (t) => {
+  await using test = await startTestApp();
+  const workflowId = await importRedBlueprint(test);
+
+  await t.step("tagged tlp:red: MISP's error shape with the stop reason", async () => {
+    const response = await mispQuery(
+      test,
+      "flowgate_enrichment_before_query",
+      await realEvent({ tlpRed: true }),
+    );
+    assert.equal(response.status, 200);
+    const body = await response.json();
+    assert.equal(typeof body.error, "string");
+    assert.match(body.error, /stop-execution/);
+    assert.equal(body.data, undefined);
+  });
+
+  await t.step('untagged: {"data": true}', async () => {
+    const response = await mispQuery(test, "flowgate_enrichment_before_query", await realEvent());
+    assert.equal(response.status, 200);
+    assert.deepEqual(await response.json(), { data: true });
+  });
+
+  await t.step("both runs are recorded with their traces", async () => {
+    const page = await listRuns(test.kv, { workflowId });
+    assert.equal(page.items.length, 2);
+    const outcomes = page.items.map((run) => run.outcome).sort();
+    assert.deepEqual(outcomes, ["blocked", "success"]);
+    const blocked = page.items.find((run) => run.outcome === "blocked")!;
+    const full = await getRun(test.kv, blocked.id);
+    assert.ok(full && full.trace.length >= 2);
+    assert.equal(full.actor.kind, "misp");
+    assert.equal(full.event?.uuid, "5c6ab833-676c-42f3-95d2-034f0a00020f");
+  });
+});
+
+Deno.test("POST /query answers MISP's error shape for an unknown module and bad data", async (t) => {
+  await using test = await startTestApp();
+  await t.step("unknown module", async () => {
+    const response = await mispQuery(test, "no_such_module", {});
+    assert.equal(response.status, 200);
+    assert.deepEqual(await response.json(), { error: 'Module "no_such_module" not found' });
+  });
+  await t.step("data not an object", async () => {
+    const response = await mispQuery(test, "flowgate_event_publish", [1, 2]);
+    assert.equal(response.status, 200);
+    assert.match((await response.json()).error, /"data" must be a JSON object/);
+  });
+  await t.step("body not JSON", async () => {
+    const response = await test.request("/query", { method: "POST", body: "{nope" });
+    assert.equal(response.status, 400);
+    assert.match((await response.json()).error, /not JSON/);
+  });
+});
+
+Deno.test("POST /query on a non-blocking trigger takes the data in and allows at once", async () => {
+  await using test = await startTestApp();
+  const response = await mispQuery(test, "flowgate_event_after_save", await realEvent());
+  assert.equal(response.status, 200);
+  assert.deepEqual(await response.json(), { data: true });
+});
+
+Deno.test("FLOWGATE_MISP_MODULES_URL: upstream action modules are listed and their calls forwarded", async (t) => {
+  const received: unknown[] = [];
+  await using upstream = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    async (request) => {
+      const url = new URL(request.url);
+      if (url.pathname === "/modules") {
+        return Response.json([
+          {
+            name: "mattermost",
+            type: "action_mod",
+            mispattributes: {},
+            meta: { "module-type": ["action"], config: { params: {}, blocking: false } },
+          },
+          {
+            name: "dns",
+            type: "expansion",
+            mispattributes: {},
+            meta: { "module-type": ["expansion"] },
+          },
+        ]);
+      }
+      received.push(await request.json());
+      return Response.json({ data: true, from: "upstream" });
+    },
+  );
+  const url = `http://127.0.0.1:${upstream.addr.port}`;
+  await using test = await startTestApp({ proxy: createMispModulesProxy(url) });
+
+  await t.step("/modules adds only the upstream's action modules", async () => {
+    const modules = await (await test.request("/modules")).json();
+    const names = modules.map((m: { name: string }) => m.name);
+    assert.ok(names.includes("mattermost"));
+    assert.ok(!names.includes("dns"));
+    assert.ok(names.includes("flowgate_event_publish"));
+  });
+
+  await t.step("/query for an upstream module is forwarded unchanged", async () => {
+    const body = {
+      module: "mattermost",
+      data: { Event: { info: "x" } },
+      params: { channel_id: "c" },
+    };
+    const response = await test.request("/query", { method: "POST", body: JSON.stringify(body) });
+    assert.equal(response.status, 200);
+    assert.deepEqual(await response.json(), { data: true, from: "upstream" });
+    assert.deepEqual(received.at(-1), body);
+  });
+
+  await t.step("/healthz reports the upstream", async () => {
+    const health = await (await test.request("/healthz")).json();
+    assert.equal(health.misp_modules.reachable, true);
+    assert.equal(health.misp_modules.modules, 1);
+  });
+
+  await t.step(
+    "an unreachable upstream is reported and Flowgate's modules keep working",
+    async () => {
+      await upstream.shutdown();
+      const proxy = createMispModulesProxy(url, { listTimeoutMs: 200 });
+      await using down = await startTestApp({ proxy });
+      const health = await (await down.request("/healthz")).json();
+      assert.equal(health.ok, true);
+      assert.equal(health.misp_modules.reachable, false);
+      const modules = await (await down.request("/modules")).json();
+      assert.equal(modules.length, TRIGGERS.length);
+      const response = await mispQuery(down, "flowgate_event_publish", await realEvent());
+      assert.deepEqual(await response.json(), { data: true });
+    },
+  );
+});

@@ -1,0 +1,164 @@
+/**
+ * A Flowgate app on a fresh `:memory:` KV for route tests: config from a plain record, module
+ * services with every integration off (unless a test passes its own), an admin token, and the
+ * connection info `Deno.serve` would pass as `c.env`.
+ *
+ * @module
+ */
+
+import type { Hono } from "hono";
+import { renderTemplate } from "../../engine/template.ts";
+import type { ModuleLookup } from "../../engine/walker.ts";
+import type { ModuleServices } from "../../modules/services.ts";
+import { ensureAdminToken } from "../../store/admin_token.ts";
+import { createApp, resolveServerContext } from "../../server/app.ts";
+import { type Config, loadConfig } from "../../server/config.ts";
+import type { AppEnv, ServerContext } from "../../server/deps.ts";
+import { Metrics } from "../../server/metrics.ts";
+import type { MispModulesProxy } from "../../server/misp_modules_proxy.ts";
+
+/** The admin token every test app accepts. */
+export const ADMIN_TOKEN = "test-admin-token-0123456789";
+/** The hook token every test app accepts. */
+export const HOOK_TOKEN = "test-hook-token-0123456789";
+/** `c.env` of a request from loopback (inside the default MISP allowlist). */
+export const LOOPBACK_ENV = {
+  remoteAddr: { hostname: "127.0.0.1", port: 40_000, transport: "tcp" },
+};
+
+/** Options of `startTestApp`. */
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  services?: Partial<ModuleServices>;
+  proxy?: MispModulesProxy | null;
+  modules?: ModuleLookup;
+}
+
+/** A running test app; `await using` closes its KV. */
+export interface TestApp extends AsyncDisposable {
+  app: Hono<AppEnv>;
+  kv: Deno.Kv;
+  config: Config;
+  ctx: ServerContext;
+  /** `app.request` with the admin token and loopback env set. */
+  admin(path: string, init?: RequestInit): Promise<Response>;
+  /** `app.request` from loopback without credentials. */
+  request(path: string, init?: RequestInit): Promise<Response>;
+}
+
+/** Module services with every integration off. */
+export function offlineServices(overrides: Partial<ModuleServices> = {}): ModuleServices {
+  return {
+    outboundFetch: null,
+    misp: null,
+    mail: null,
+    zmq: null,
+    renderTemplate,
+    now: Date.now,
+    secrets: [],
+    ...overrides,
+  };
+}
+
+/** Starts an app on a fresh in-memory KV. */
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const kv = await Deno.openKv(":memory:");
+  const env: Record<string, string> = {
+    FLOWGATE_ADMIN_TOKEN: ADMIN_TOKEN,
+    FLOWGATE_HOOK_TOKEN: HOOK_TOKEN,
+    FLOWGATE_KV: ":memory:",
+    ...options.env,
+  };
+  const config = loadConfig((name) => env[name]);
+  await ensureAdminToken(kv, config.adminToken);
+  const deps = {
+    kv,
+    config,
+    services: offlineServices(options.services),
+    metrics: new Metrics(),
+    proxy: options.proxy ?? null,
+    ...(options.modules ? { modules: options.modules } : {}),
+  };
+  const app = createApp(deps);
+  const ctx = resolveServerContext(deps);
+  const request = (path: string, init?: RequestInit) =>
+    Promise.resolve(app.request(path, init, LOOPBACK_ENV));
+  return {
+    app,
+    kv,
+    config,
+    ctx,
+    request,
+    admin(path, init = {}) {
+      const headers = new Headers(init.headers);
+      headers.set("Authorization", `Bearer ${ADMIN_TOKEN}`);
+      return request(path, { ...init, headers });
+    },
+    [Symbol.asyncDispose]() {
+      try {
+        kv.close();
+      } catch (error) {
+        // Tests that stop a queue listener close the KV themselves.
+        if (!(error instanceof Deno.errors.BadResource)) throw error;
+      }
+      return Promise.resolve();
+    },
+  };
+}
+
+/** Reads a file of `../shared/data/` (real MISP events and blueprints). */
+export async function readSharedData(name: string): Promise<string> {
+  return await Deno.readTextFile(new URL(`../../../shared/data/${name}`, import.meta.url));
+}
+
+/** The real event `misp-event-pymisp-sighting_2.json`, optionally with `tlp:red` on an attribute. */
+export async function realEvent(options: { tlpRed?: boolean } = {}): Promise<
+  Record<string, unknown>
+> {
+  const event = JSON.parse(await readSharedData("misp-event-pymisp-sighting_2.json"));
+  if (options.tlpRed) {
+    const attribute = event.Event.Attribute[0];
+    attribute.Tag = [...(attribute.Tag ?? []), {
+      id: "9001",
+      name: "tlp:red",
+      colour: "#CC0033",
+      exportable: true,
+    }];
+  }
+  return event;
+}
+
+/** Imports the real `PAP:RED and tlp:red Blocking` blueprint as a workflow; returns its id. */
+export async function importRedBlueprint(test: TestApp): Promise<string> {
+  const response = await test.admin("/api/workflows?trigger=enrichment-before-query", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: await readSharedData("blueprint_pap_red-and-tlp_red-blocking_1661328258.json"),
+  });
+  if (response.status !== 201) {
+    throw new Error(`Blueprint import failed: ${response.status} ${await response.text()}`);
+  }
+  return (await response.json()).workflow.id;
+}
+
+/** Posts a MISP-shaped `/query` for `module` on `data`. */
+export async function mispQuery(
+  test: TestApp,
+  module: string,
+  data: unknown,
+): Promise<Response> {
+  return await test.request("/query", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ module, data, params: {} }),
+  });
+}
+
+/** Polls `done()` every 20 ms until it is true; throws after `timeoutMs`. */
+export async function waitFor(done: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`Condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
