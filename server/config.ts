@@ -29,6 +29,8 @@ export interface MispConfig {
   url: string;
   apiKey: string;
   tlsVerify: boolean;
+  /** `MISP_CA_CERT`: PEM file of the CA (or self-signed certificate) MISP's TLS is checked against. */
+  caCertFile?: string;
 }
 
 /** The Telegram bot, when `TELEGRAM_BOT_TOKEN` is set. */
@@ -198,7 +200,9 @@ export function loadConfig(env: EnvReader = (name) => Deno.env.get(name)): Confi
       1,
       MAX_VERDICT_TIMEOUT_MS,
     ),
-    misp: mispUrl && mispKey ? { url: mispUrl, apiKey: mispKey, tlsVerify: mispTls } : null,
+    misp: mispUrl && mispKey
+      ? { url: mispUrl, apiKey: mispKey, tlsVerify: mispTls, caCertFile: read("MISP_CA_CERT") }
+      : null,
     mispModulesUrl: url("FLOWGATE_MISP_MODULES_URL"),
     telegram: telegramToken
       ? {
@@ -237,6 +241,7 @@ export function configSecrets(config: Config): string[] {
     config.telegram?.secretToken,
     config.slack?.botToken,
     config.slack?.signingSecret,
+    smtpPassword(config.smtpUrl),
   ].filter((value): value is string => typeof value === "string" && value.length > 0);
 }
 
@@ -251,4 +256,15 @@ function isCidrOrAddress(entry: string): boolean {
 
 function redactUrl(raw: string): string {
   return raw.replace(/\/\/[^@/]*@/, "//[redacted]@");
+}
+
+/** The password in an `smtp://user:password@host` URL, decoded, if any. */
+function smtpPassword(smtpUrl: string | undefined): string | undefined {
+  if (smtpUrl === undefined) return undefined;
+  try {
+    const password = new URL(smtpUrl).password;
+    return password === "" ? undefined : decodeURIComponent(password);
+  } catch {
+    return undefined;
+  }
 }

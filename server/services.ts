@@ -33,6 +33,9 @@ export function createModuleServices(
         url: config.misp.url,
         apiKey: config.misp.apiKey,
         tlsVerify: config.misp.tlsVerify,
+        ...(config.misp.caCertFile
+          ? { caCerts: [Deno.readTextFileSync(config.misp.caCertFile)] }
+          : {}),
         ...(options.fetch ? { fetch: options.fetch } : {}),
       })
       : null,

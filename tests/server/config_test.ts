@@ -36,6 +36,8 @@ Deno.test("loadConfig() reads integrations and lists their secrets for redaction
     MISP_URL: "https://misp.example/",
     MISP_API_KEY: "misp-key-0123456789",
     MISP_TLS_VERIFY: "false",
+    MISP_CA_CERT: "/etc/flowgate/misp-ca.pem",
+    SMTP_URL: "smtp://flowgate:s%40cret-mail@mail.example:587",
     SLACK_BOT_TOKEN: "xoxb-1",
     SLACK_SIGNING_SECRET: "signing-secret",
     TELEGRAM_BOT_TOKEN: "123:abc",
@@ -47,6 +49,7 @@ Deno.test("loadConfig() reads integrations and lists their secrets for redaction
     url: "https://misp.example",
     apiKey: "misp-key-0123456789",
     tlsVerify: false,
+    caCertFile: "/etc/flowgate/misp-ca.pem",
   });
   assert.equal(config.slack?.signingSecret, "signing-secret");
   assert.equal(config.telegram?.botToken, "123:abc");
@@ -54,7 +57,9 @@ Deno.test("loadConfig() reads integrations and lists their secrets for redaction
   assert.deepEqual(config.chatAdmins, ["slack:U1", "telegram:42"]);
   assert.equal(config.verdictTimeoutMs, 1_500);
   const secrets = configSecrets(config);
-  for (const secret of ["misp-key-0123456789", "xoxb-1", "signing-secret", "123:abc"]) {
+  for (
+    const secret of ["misp-key-0123456789", "xoxb-1", "signing-secret", "123:abc", "s@cret-mail"]
+  ) {
     assert.ok(secrets.includes(secret));
   }
 });
