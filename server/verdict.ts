@@ -53,6 +53,8 @@ export interface Verdict {
 /** Options of `decideVerdict`. */
 export interface VerdictOptions {
   actor: RunActor;
+  /** `data`'s JSON bytes exactly as received, stored as the runs' input without re-encoding. */
+  inputJson?: Uint8Array;
 }
 
 /**
@@ -87,7 +89,11 @@ export async function decideVerdict(
       dryRun: false,
       timedOut,
     });
-    runs.push({ run: record, input: data });
+    runs.push({
+      run: record,
+      input: data,
+      ...(options.inputJson === undefined ? {} : { inputJson: options.inputJson }),
+    });
     verdict.runIds.push(runId);
     ctx.metrics.recordRun(trigger, result.outcome);
     if (result.deferred.length > 0 || result.retries.length > 0) {

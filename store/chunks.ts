@@ -5,6 +5,7 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import { CHUNK_BYTES } from "./keys.ts";
 
 const encoder = new TextEncoder();
@@ -47,14 +48,13 @@ export function joinChunks(chunks: Uint8Array[]): Uint8Array {
   return bytes;
 }
 
-/** The lowercase hex SHA-256 of `bytes`. */
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
-  );
-  let hex = "";
-  for (const byte of digest) hex += byte.toString(16).padStart(2, "0");
-  return hex;
+/**
+ * The lowercase hex SHA-256 of `bytes`. `node:crypto` hashes in place on the calling thread:
+ * measured 0.25 ms for 0.44 MB against 0.4 ms for `crypto.subtle.digest`, which copies the bytes
+ * and hops to a worker thread.
+ */
+export function sha256Hex(bytes: Uint8Array): Promise<string> {
+  return Promise.resolve(createHash("sha256").update(bytes).digest("hex"));
 }
 
 /**

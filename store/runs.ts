@@ -56,8 +56,8 @@ export interface SaveRunsOptions {
 export interface SaveRunOptions extends SaveRunsOptions {
   /** The exact input the run saw; stored once per distinct content. */
   input: unknown;
-  /** The input's JSON exactly as received (the request body), which spares re-serialising it. */
-  inputJson?: string;
+  /** The input's JSON exactly as received (text or UTF-8 bytes), which spares re-serialising it. */
+  inputJson?: string | Uint8Array;
 }
 
 /** Options of the run readers. */
@@ -86,8 +86,56 @@ export interface ListRunsOptions extends ReadRunOptions {
 export interface RunToSave {
   run: RunRecord;
   input: unknown;
-  /** The input's JSON exactly as received; when given, stored as is instead of `input`'s JSON. */
-  inputJson?: string;
+  /**
+   * The input's JSON exactly as received (text or UTF-8 bytes); when given, stored and hashed as
+   * is instead of `input`'s JSON, which spares re-serialising a large event.
+   */
+  inputJson?: string | Uint8Array;
+}
+
+/**
+ * How much longer than the newest run that uses it a stored input is kept. A content-addressed
+ * input is rewritten (the only way to renew a KV expiry) only when a new run would outlive it,
+ * so an input shared by many runs is rewritten at most about once per this window, and never
+ * expires before a run that refers to it.
+ */
+export const INPUT_EXPIRY_SLACK_MS = 3_600_000;
+
+/** Distinct inputs whose last committed expiry is remembered per KV. */
+const WRITTEN_INPUTS_CAPACITY = 1_024;
+
+/**
+ * Per KV handle, in this process: input hash to the expiry (ms since the epoch, by the real
+ * clock KV's `expireIn` counts from) of the chunks last committed for it, least recently used
+ * first. Another process writing the same input
+ * with a shorter expiry (a restore into a live store) is not seen here.
+ */
+const writtenInputs = new WeakMap<Deno.Kv, Map<string, number>>();
+
+function storedInputExpiry(kv: Deno.Kv, hash: string): number | undefined {
+  const known = writtenInputs.get(kv);
+  const expiry = known?.get(hash);
+  if (known && expiry !== undefined) {
+    known.delete(hash);
+    known.set(hash, expiry);
+  }
+  return expiry;
+}
+
+function rememberInputs(kv: Deno.Kv, written: Map<string, number>): void {
+  let known = writtenInputs.get(kv);
+  if (!known) {
+    known = new Map();
+    writtenInputs.set(kv, known);
+  }
+  for (const [hash, expiry] of written) {
+    known.delete(hash);
+    known.set(hash, expiry);
+  }
+  for (const hash of known.keys()) {
+    if (known.size <= WRITTEN_INPUTS_CAPACITY) break;
+    known.delete(hash);
+  }
 }
 
 /**
@@ -117,7 +165,9 @@ export async function saveRuns(
 
 /**
  * Writes runs with an explicit expiry each (restores keep the original one); runs already past
- * it are skipped.
+ * it are skipped. An input is written once per call, expiring `INPUT_EXPIRY_SLACK_MS` after the
+ * latest run using it, and not at all when this process already committed it with an expiry
+ * at least that of every run using it.
  */
 export async function writeRuns(
   kv: Deno.Kv,
@@ -125,23 +175,44 @@ export async function writeRuns(
   options: { now?: number } = {},
 ): Promise<void> {
   const now = options.now ?? Date.now();
-  const units: CommitUnit[] = [];
-  const inputsWritten = new Set<string>();
   // Runs of one request share one input object: serialise and hash it once.
   const encoded = new Map<unknown, { bytes: Uint8Array; hash: string }>();
-  for (const { run, input, inputJson, expiresAt } of runs) {
-    const expireIn = Date.parse(expiresAt) - now;
-    if (!(expireIn > 0)) continue;
+  const live: { item: RunToSave; expiresAt: string; input: { bytes: Uint8Array; hash: string } }[] =
+    [];
+  // Per input, the latest expiry of the runs using it.
+  const neededExpiry = new Map<string, number>();
+  for (const { expiresAt, ...item } of runs) {
+    const runExpiry = Date.parse(expiresAt);
+    if (!(runExpiry - now > 0)) continue;
+    const { input, inputJson } = item;
     const source = inputJson ?? input;
     let encodedInput = encoded.get(source);
     if (!encodedInput) {
       const bytes = inputJson === undefined
         ? encodeJson(input)
-        : new TextEncoder().encode(inputJson);
+        : typeof inputJson === "string"
+        ? new TextEncoder().encode(inputJson)
+        : inputJson;
       encodedInput = { bytes, hash: await sha256Hex(bytes) };
       encoded.set(source, encodedInput);
     }
-    const { bytes: inputBytes, hash: inputHash } = encodedInput;
+    live.push({ item, expiresAt, input: encodedInput });
+    const needed = neededExpiry.get(encodedInput.hash);
+    if (needed === undefined || needed < runExpiry) neededExpiry.set(encodedInput.hash, runExpiry);
+  }
+  // Expiries above are by the caller's clock (`now`); KV counts `expireIn` from the real one.
+  const clockShift = Date.now() - now;
+  const inputsToWrite = new Map<string, number>();
+  for (const [hash, needed] of neededExpiry) {
+    const stored = storedInputExpiry(kv, hash);
+    if (stored === undefined || stored < needed + clockShift) {
+      inputsToWrite.set(hash, needed + INPUT_EXPIRY_SLACK_MS);
+    }
+  }
+  const units: CommitUnit[] = [];
+  const inputsPlanned = new Set<string>();
+  for (const { item: { run }, expiresAt, input: { bytes: inputBytes, hash: inputHash } } of live) {
+    const expireIn = Date.parse(expiresAt) - now;
     const inputChunks = splitChunks(inputBytes);
     const { trace, ...rest } = run;
     const traceChunks = splitChunks(encodeJson(trace));
@@ -163,10 +234,15 @@ export async function writeRuns(
     traceChunks.forEach((chunk, i) =>
       units.push([{ key: [KEY_RUN_TRACES, run.id, i], value: chunk, expireIn }])
     );
-    if (!inputsWritten.has(inputHash)) {
-      inputsWritten.add(inputHash);
+    const inputExpiry = inputsToWrite.get(inputHash);
+    if (inputExpiry !== undefined && !inputsPlanned.has(inputHash)) {
+      inputsPlanned.add(inputHash);
       inputChunks.forEach((chunk, i) =>
-        units.push([{ key: [KEY_RUN_INPUTS, inputHash, i], value: chunk, expireIn }])
+        units.push([{
+          key: [KEY_RUN_INPUTS, inputHash, i],
+          value: chunk,
+          expireIn: inputExpiry - now,
+        }])
       );
     }
     units.push([
@@ -175,6 +251,12 @@ export async function writeRuns(
     ]);
   }
   await commitPlanned(kv, planCommits(units));
+  if (inputsToWrite.size > 0) {
+    rememberInputs(
+      kv,
+      new Map([...inputsToWrite].map(([hash, expiry]) => [hash, expiry + clockShift])),
+    );
+  }
 }
 
 /** The index keys of a run (workflow, trigger, outcome, event uuid when known). */

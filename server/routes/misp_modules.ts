@@ -74,10 +74,11 @@ export function mispModulesRoutes(ctx: ServerContext): Hono<AppEnv> {
 
   app.post("/query", async (c) => {
     const started = performance.now();
-    const text = await c.req.text();
+    const bytes = await c.req.bytes();
     let request: unknown;
+    let dataJson: Uint8Array | undefined;
     try {
-      request = JSON.parse(text);
+      ({ body: request, dataJson } = parseQueryBody(bytes));
     } catch (error) {
       return c.json({ error: `Request body is not JSON: ${(error as Error).message}` }, 400);
     }
@@ -89,7 +90,7 @@ export function mispModulesRoutes(ctx: ServerContext): Hono<AppEnv> {
     const trigger = triggerOfModule(name);
     if (trigger === undefined) {
       if (ctx.proxy && name !== "" && await ctx.proxy.hasModule(name)) {
-        const forwarded = await ctx.proxy.query(text);
+        const forwarded = await ctx.proxy.query(new TextDecoder().decode(bytes));
         return c.body(forwarded.body, forwarded.status as 200, {
           "Content-Type": "application/json",
         });
@@ -106,7 +107,13 @@ export function mispModulesRoutes(ctx: ServerContext): Hono<AppEnv> {
       await acceptIntake(ctx, trigger.descriptor.id, input, { actor });
       return c.json({ data: true });
     }
-    const verdict = await decideVerdict(ctx, trigger.descriptor.id, input, { actor });
+    // The run input is stored as the bytes MISP sent, which spares re-encoding a large event
+    // (node context added to the data means re-encoding after all).
+    const inputJson = input === data ? dataJson : undefined;
+    const verdict = await decideVerdict(ctx, trigger.descriptor.id, input, {
+      actor,
+      ...(inputJson === undefined ? {} : { inputJson }),
+    });
     // Server-side time from body read to answer, for operators and the HTTP benchmark.
     c.header("Server-Timing", `verdict;dur=${(performance.now() - started).toFixed(2)}`);
     return c.json(verdictBody(verdict));
@@ -126,4 +133,209 @@ function withNodeContext(data: JsonObject, body: JsonObject): JsonObject {
   if (body.filteredItems !== undefined) input._filteredItems = body.filteredItems;
   if (body.matchingData !== undefined) input._matchingData = body.matchingData;
   return input;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+const COMMA = 0x2c;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+const BOM = [0xef, 0xbb, 0xbf];
+
+/** Bytes after the wanted member that `jsonMemberSpan` scans back over before guessing. */
+const MAX_TRAILING_SCAN_BYTES = 16_384;
+
+/** A `/query` body parsed, with the exact bytes of its `data` member when they were found. */
+export interface ParsedQueryBody {
+  body: unknown;
+  dataJson?: Uint8Array;
+}
+
+/**
+ * Parses a `/query` body as `JSON.parse` would, and keeps the bytes of its `data` member so the
+ * run input is stored without re-encoding. `data` and the rest of the body are parsed apart:
+ * parsing the slice is what proves it is exactly one JSON value (a wrong guess at its end fails
+ * to parse and falls back to parsing the whole body). Throws `SyntaxError` when not JSON.
+ */
+export function parseQueryBody(bytes: Uint8Array): ParsedQueryBody {
+  const span = jsonMemberSpan(bytes, "data");
+  if (span !== undefined) {
+    const decoder = new TextDecoder();
+    const dataJson = bytes.subarray(span.start, span.end);
+    try {
+      const data: unknown = JSON.parse(decoder.decode(dataJson));
+      const body: unknown = JSON.parse(
+        decoder.decode(bytes.subarray(0, span.start)) + "null" +
+          decoder.decode(bytes.subarray(span.end)),
+      );
+      if (typeof body === "object" && body !== null && !Array.isArray(body)) {
+        (body as Record<string, unknown>).data = data;
+        return { body, dataJson };
+      }
+    } catch {
+      // Not the value guessed: the whole body decides below.
+    }
+  }
+  return { body: JSON.parse(new TextDecoder().decode(bytes)) };
+}
+
+/**
+ * Where the value of top-level member `name` of the JSON object in `bytes` likely lies (the last
+ * such member when the name repeats, as `JSON.parse` keeps). Only the members before it and
+ * after it are scanned, forward from the start and back from the end, so the cost does not grow
+ * with the value: when more than 16 KiB follows the first `name` member, the span is a guess
+ * that stops where the scan gave up, to be checked by parsing it. Undefined when there is no
+ * such member or the text is not an object.
+ */
+export function jsonMemberSpan(
+  bytes: Uint8Array,
+  name: string,
+): { start: number; end: number } | undefined {
+  let i = BOM.every((byte, k) => bytes[k] === byte) ? BOM.length : 0;
+  i = skipSpace(bytes, i);
+  if (bytes[i] !== OPEN_OBJECT) return undefined;
+  i = skipSpace(bytes, i + 1);
+  let start = -1;
+  while (bytes[i] === QUOTE) {
+    const keyEnd = stringEnd(bytes, i);
+    if (keyEnd < 0) return undefined;
+    const isName = keyText(bytes, i, keyEnd) === name;
+    i = skipSpace(bytes, keyEnd);
+    if (bytes[i] !== COLON) return undefined;
+    i = skipSpace(bytes, i + 1);
+    if (isName) {
+      start = i;
+      break;
+    }
+    i = valueEnd(bytes, i);
+    if (i < 0) return undefined;
+    i = skipSpace(bytes, i);
+    if (bytes[i] === COMMA) i = skipSpace(bytes, i + 1);
+  }
+  if (start < 0) return undefined;
+  // Back from the closing brace, member by member, to the value that starts at `start` or to
+  // a later member of the same name.
+  const floor = Math.max(start, bytes.length - MAX_TRAILING_SCAN_BYTES);
+  let j = skipSpaceBack(bytes, bytes.length - 1);
+  if (bytes[j] !== CLOSE_OBJECT) return undefined;
+  for (;;) {
+    const end = skipSpaceBack(bytes, j - 1) + 1;
+    const valueStart = valueStartBack(bytes, end, floor);
+    // Too far back to scan: guess that this value is the one found forward.
+    if (valueStart < 0 || valueStart === start) return { start, end };
+    const colon = skipSpaceBack(bytes, valueStart - 1);
+    if (bytes[colon] !== COLON) return undefined;
+    const keyLast = skipSpaceBack(bytes, colon - 1);
+    if (bytes[keyLast] !== QUOTE) return undefined;
+    const keyStart = stringStartBack(bytes, keyLast, floor);
+    if (keyStart < 0) return undefined;
+    if (keyText(bytes, keyStart, keyLast + 1) === name) return { start: valueStart, end };
+    j = skipSpaceBack(bytes, keyStart - 1);
+    if (bytes[j] !== COMMA) return undefined;
+  }
+}
+
+function isSpace(byte: number | undefined): boolean {
+  return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+}
+
+function skipSpace(bytes: Uint8Array, i: number): number {
+  while (isSpace(bytes[i])) i++;
+  return i;
+}
+
+/** The index of the last non-space byte at or before `i`. */
+function skipSpaceBack(bytes: Uint8Array, i: number): number {
+  while (i >= 0 && isSpace(bytes[i])) i--;
+  return i;
+}
+
+/** The key a JSON string spells, unescaped only when it holds an escape. */
+function keyText(bytes: Uint8Array, start: number, end: number): string {
+  const text = new TextDecoder().decode(bytes.subarray(start, end));
+  return text.includes("\\") ? JSON.parse(text) : text.slice(1, -1);
+}
+
+/** The index after the string whose opening quote is at `i`, or -1. */
+function stringEnd(bytes: Uint8Array, i: number): number {
+  for (let k = i + 1; k < bytes.length; k++) {
+    const byte = bytes[k];
+    if (byte === QUOTE) return k + 1;
+    if (byte === BACKSLASH) k++;
+  }
+  return -1;
+}
+
+/** The index after the value that starts at `i`, or -1. */
+function valueEnd(bytes: Uint8Array, i: number): number {
+  const first = bytes[i];
+  if (first === QUOTE) return stringEnd(bytes, i);
+  if (first === OPEN_OBJECT || first === OPEN_ARRAY) {
+    let depth = 0;
+    for (let k = i; k < bytes.length; k++) {
+      const byte = bytes[k];
+      if (byte === QUOTE) {
+        k = stringEnd(bytes, k) - 1;
+        if (k < 0) return -1;
+      } else if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) {
+        depth++;
+      } else if ((byte === CLOSE_OBJECT || byte === CLOSE_ARRAY) && --depth === 0) {
+        return k + 1;
+      }
+    }
+    return -1;
+  }
+  let k = i;
+  while (k < bytes.length && !isScalarEnd(bytes[k])) k++;
+  return k;
+}
+
+function isScalarEnd(byte: number | undefined): boolean {
+  return byte === COMMA || byte === CLOSE_OBJECT || byte === CLOSE_ARRAY || isSpace(byte);
+}
+
+/**
+ * The index of the opening quote of the string whose closing quote is at `last`: the nearest
+ * quote before it preceded by an even number of backslashes. -1 below `floor`.
+ */
+function stringStartBack(bytes: Uint8Array, last: number, floor: number): number {
+  for (let k = last - 1; k >= floor; k--) {
+    if (bytes[k] !== QUOTE) continue;
+    let slashes = 0;
+    while (bytes[k - 1 - slashes] === BACKSLASH) slashes++;
+    if (slashes % 2 === 0) return k;
+  }
+  return -1;
+}
+
+/** The index where the value ending just before `end` starts; -1 when that is below `floor`. */
+function valueStartBack(bytes: Uint8Array, end: number, floor: number): number {
+  const last = end - 1;
+  const byte = bytes[last];
+  if (byte === QUOTE) return stringStartBack(bytes, last, floor);
+  if (byte === CLOSE_OBJECT || byte === CLOSE_ARRAY) {
+    let depth = 0;
+    for (let k = last; k >= floor; k--) {
+      const current = bytes[k];
+      if (current === QUOTE) {
+        k = stringStartBack(bytes, k, floor);
+        if (k < 0) return -1;
+      } else if (current === CLOSE_OBJECT || current === CLOSE_ARRAY) {
+        depth++;
+      } else if ((current === OPEN_OBJECT || current === OPEN_ARRAY) && --depth === 0) {
+        return k;
+      }
+    }
+    return -1;
+  }
+  let k = last;
+  while (k > floor && !isScalarStart(bytes[k - 1])) k--;
+  return k >= floor ? k : -1;
+}
+
+function isScalarStart(byte: number | undefined): boolean {
+  return byte === COLON || byte === COMMA || byte === OPEN_ARRAY || isSpace(byte);
 }

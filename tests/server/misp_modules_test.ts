@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
-import { getRun, listRuns } from "../../store/runs.ts";
+import { sha256Hex } from "../../store/chunks.ts";
+import { getRun, getRunInput, listRuns } from "../../store/runs.ts";
 import { createMispModulesProxy } from "../../server/misp_modules_proxy.ts";
+import { jsonMemberSpan, parseQueryBody } from "../../server/routes/misp_modules.ts";
 import { TRIGGERS } from "../../triggers/catalogue.ts";
 import { importRedBlueprint, mispQuery, realEvent, startTestApp } from "./test_app.ts";
 
@@ -84,6 +86,91 @@ Deno.test("POST /query blocks a tlp:red event and allows it without the tag (rea
     assert.ok(full && full.trace.length >= 2);
     assert.equal(full.actor.kind, "misp");
     assert.equal(full.event?.uuid, "5c6ab833-676c-42f3-95d2-034f0a00020f");
+  });
+});
+
+Deno.test("POST /query records the data member's bytes exactly as MISP sent them", async (t) => {
+  await using test = await startTestApp();
+  const workflowId = await importRedBlueprint(test);
+  const event = await realEvent({ tlpRed: true });
+  const send = async (body: string) => {
+    const response = await test.request("/query", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body,
+    });
+    assert.match((await response.json()).error, /stop-execution/);
+    const runs = await listRuns(test.kv, { workflowId, limit: 1 });
+    return runs.items[0]!;
+  };
+
+  await t.step("indented data is stored and hashed as sent", async () => {
+    const dataText = JSON.stringify(event, null, 1).replace("tlp:red", "tlp\\u003ared");
+    const run = await send(
+      `{\n "module": "flowgate_enrichment_before_query",\n "data": ${dataText},\n "params": {}\n}\n`,
+    );
+    assert.equal(run.input_hash, await sha256Hex(new TextEncoder().encode(dataText)));
+    assert.deepEqual(await getRunInput(test.kv, run.id), event);
+  });
+  await t.step("node context sent alongside is added to the stored input", async () => {
+    const run = await send(JSON.stringify({
+      module: "flowgate_enrichment_before_query",
+      data: event,
+      params: {},
+      filteredItems: [{ id: "1" }],
+    }));
+    assert.deepEqual(await getRunInput(test.kv, run.id), {
+      ...event,
+      _filteredItems: [{ id: "1" }],
+    });
+  });
+});
+
+Deno.test("parseQueryBody() parses as JSON.parse does and slices data only when proven", async (t) => {
+  const encode = (text: string) => new TextEncoder().encode(text);
+  const decode = (bytes: Uint8Array | undefined) =>
+    bytes === undefined ? undefined : new TextDecoder().decode(bytes);
+  const cases: [string, string, string | undefined][] = [
+    [
+      "MISP's member order",
+      '{"module":"m","data":{"a":"}\\"{"},"params":{"p":"]"}}',
+      '{"a":"}\\"{"}',
+    ],
+    ["data last", '{"module":"m","params":{},"data":{"b":[1,2]}}', '{"b":[1,2]}'],
+    [
+      "whitespace and a byte order mark",
+      '\ufeff { "data" : { "c" : "\\\\" } , "x" : 1 } ',
+      '{ "c" : "\\\\" }',
+    ],
+    ["escaped key", '{"module":"m","d\\u0061ta":{"d":1}}', '{"d":1}'],
+    ["repeated data: the last wins", '{"data":{"first":1},"data":{"last":2},"p":{}}', '{"last":2}'],
+    ["repeated trailing member", '{"data":{"e":1},"p":{},"p":{"q":2}}', '{"e":1}'],
+    ["no data member", '{"module":"m"}', undefined],
+    ["data not an object", '{"data":[1,{"a":2}],"p":"x"}', '[1,{"a":2}]'],
+  ];
+  for (const [label, text, dataText] of cases) {
+    await t.step(label, () => {
+      const parsed = parseQueryBody(encode(text));
+      assert.deepEqual(parsed.body, JSON.parse(text.replace(/^\ufeff/, "")));
+      assert.equal(decode(parsed.dataJson), dataText);
+    });
+  }
+  await t.step("a guess past the scan budget that is wrong falls back to the whole body", () => {
+    const text = JSON.stringify({ data: { a: 1 }, data2: { big: "x".repeat(20_000) } });
+    assert.deepEqual(jsonMemberSpan(encode(text), "data")?.start, text.indexOf("{", 1));
+    const parsed = parseQueryBody(encode(text));
+    assert.deepEqual(parsed.body, JSON.parse(text));
+    assert.equal(parsed.dataJson, undefined);
+  });
+  await t.step("a repeated data member past the scan budget is not mistaken for the first", () => {
+    const text = JSON.stringify({ module: "m", data: { a: 1 } }).slice(0, -1) +
+      `,"data":{"big":"${"y".repeat(20_000)}"},"params":{}}`;
+    const parsed = parseQueryBody(encode(text));
+    assert.deepEqual(parsed.body, JSON.parse(text));
+    assert.equal(parsed.dataJson, undefined);
+  });
+  await t.step("not JSON throws SyntaxError", () => {
+    assert.throws(() => parseQueryBody(encode('{"data":{"a":1},')), SyntaxError);
   });
 });
 

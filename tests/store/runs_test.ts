@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { ulid } from "ulid";
 import { encodeJson, sha256Hex } from "../../store/chunks.ts";
-import { getRun, getRunInput, listRuns, saveRun, saveRuns } from "../../store/runs.ts";
+import {
+  getRun,
+  getRunInput,
+  getRunSummary,
+  INPUT_EXPIRY_SLACK_MS,
+  listRuns,
+  saveRun,
+  saveRuns,
+} from "../../store/runs.ts";
 import type { RunRecord } from "../../store/types.ts";
 import { eventWithAttributes, loadEvent, makeRun, makeTraceEntry } from "./fixtures.ts";
 
@@ -33,6 +41,97 @@ Deno.test("saveRuns() stores one copy of an input shared by several runs", async
   await saveRun(kv, makeRun(), { input, ...RETENTION });
   assert.equal(await countKeys(kv, ["run_inputs"]), Math.ceil(bytes / 60_000));
   for (const run of runs) assert.deepEqual(await getRunInput(kv, run.id), input);
+});
+
+Deno.test("saveRuns() rewrites a stored input only when a new run would outlive it", async (t) => {
+  using kv = await Deno.openKv(":memory:");
+  const input = await eventWithAttributes(1_000);
+  const hash = await sha256Hex(encodeJson(input));
+  const chunks = Math.ceil(encodeJson(input).length / 60_000);
+  const stamps = async () =>
+    (await Array.fromAsync(kv.list({ prefix: ["run_inputs", hash] })))
+      .map((entry) => entry.versionstamp);
+  const start = Date.now();
+  const first = makeRun();
+  await saveRuns(kv, [{ run: first, input }], { ...RETENTION, now: new Date(start) });
+  const written = await stamps();
+  assert.equal(written.length, chunks);
+
+  await t.step("a run expiring within the slack reuses the stored chunks", async () => {
+    const run = makeRun();
+    const now = new Date(start + INPUT_EXPIRY_SLACK_MS / 2);
+    await saveRuns(kv, [{ run, input }], { ...RETENTION, now });
+    assert.deepEqual(await stamps(), written);
+    assert.deepEqual(await getRunInput(kv, run.id), input);
+    assert.equal((await getRunSummary(kv, run.id))?.input_hash, hash);
+  });
+  await t.step("a run expiring after the stored input rewrites it", async () => {
+    const run = makeRun();
+    const now = new Date(start + 2 * INPUT_EXPIRY_SLACK_MS);
+    await saveRuns(kv, [{ run, input }], { ...RETENTION, now });
+    const rewritten = await stamps();
+    rewritten.forEach((stamp, i) => assert.ok(stamp! > written[i]!));
+    assert.deepEqual(await getRunInput(kv, run.id), input);
+  });
+  await t.step("another KV gets its own copy", async () => {
+    using other = await Deno.openKv(":memory:");
+    const run = makeRun();
+    await saveRuns(other, [{ run, input }], RETENTION);
+    assert.equal(await countKeys(other, ["run_inputs"]), chunks);
+    assert.deepEqual(await getRunInput(other, run.id), input);
+  });
+});
+
+Deno.test("saveRuns() counts an input as stored only once its commit succeeded", async () => {
+  using kv = await Deno.openKv(":memory:");
+  let failCommits = true;
+  // The same KV whose commits fail while `failCommits` is set.
+  const flaky = new Proxy(kv, {
+    get(target, property) {
+      if (property !== "atomic") {
+        const value = Reflect.get(target, property);
+        return typeof value === "function" ? value.bind(target) : value;
+      }
+      return () => {
+        const op = target.atomic();
+        return new Proxy(op, {
+          get(inner, name) {
+            if (name === "commit" && failCommits) {
+              return () => Promise.reject(new Error("Disk full"));
+            }
+            const value = Reflect.get(inner, name);
+            return typeof value === "function" ? value.bind(inner) : value;
+          },
+        });
+      };
+    },
+  });
+  const input = await eventWithAttributes(100);
+  await assert.rejects(() => saveRuns(flaky, [{ run: makeRun(), input }], RETENTION), /Disk full/);
+  failCommits = false;
+  const run = makeRun();
+  await saveRuns(flaky, [{ run, input }], RETENTION);
+  assert.deepEqual(await getRunInput(kv, run.id), input);
+});
+
+Deno.test("saveRuns() stores and hashes inputJson exactly as received", async (t) => {
+  for (
+    const [label, inputJson] of [
+      ["bytes", new TextEncoder().encode('{ "a" : [1, "\\u00e9"] }')],
+      ["text", '{ "a" : [1, "\\u00e9"] }'],
+    ] as const
+  ) {
+    await t.step(label, async () => {
+      using kv = await Deno.openKv(":memory:");
+      const run = makeRun();
+      const input = { a: [1, "é"] };
+      await saveRuns(kv, [{ run, input, inputJson }], RETENTION);
+      const raw = typeof inputJson === "string" ? new TextEncoder().encode(inputJson) : inputJson;
+      assert.equal((await getRunSummary(kv, run.id))?.input_hash, await sha256Hex(raw));
+      assert.deepEqual((await kv.get(["run_inputs", await sha256Hex(raw), 0])).value, raw);
+      assert.deepEqual(await getRunInput(kv, run.id), input);
+    });
+  }
 });
 
 Deno.test("saveRun() round-trips traces larger than one value and than one commit", async (t) => {
