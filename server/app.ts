@@ -10,6 +10,9 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { log } from "../engine/log.ts";
+import type { ModuleLookup } from "../engine/walker.ts";
+import { createWorkflowRunner } from "../engine/workflow_runner.ts";
+import type { ModuleServices } from "../modules/services.ts";
 import { MODULE_REGISTRY } from "../modules/registry.ts";
 import { ConflictError, NotFoundError } from "../store/errors.ts";
 import { adminAuth } from "./auth.ts";
@@ -33,10 +36,11 @@ import { mispModulesRoutes } from "./routes/misp_modules.ts";
 /** Resolves the optional dependencies (clock, metrics, misp-modules proxy). */
 export function resolveServerContext(deps: AppDeps): ServerContext {
   const now = deps.clock ?? Date.now;
+  const modules = deps.modules ?? MODULE_REGISTRY;
   return {
     kv: deps.kv,
     config: deps.config,
-    services: deps.services,
+    services: withWorkflowRunner(deps.kv, deps.services, modules),
     now,
     metrics: deps.metrics ?? new Metrics(),
     proxy: deps.proxy !== undefined
@@ -44,11 +48,21 @@ export function resolveServerContext(deps: AppDeps): ServerContext {
       : deps.config.mispModulesUrl
       ? createMispModulesProxy(deps.config.mispModulesUrl, { fetch: deps.fetch, now })
       : null,
-    modules: deps.modules ?? MODULE_REGISTRY,
+    modules,
     intakes: createIntakeCommitter(deps.kv),
     runs: createRunCommitter(deps.kv, deps.config.retentionDays),
     inFlight: deps.inFlight ?? new InFlightRuns(),
   };
+}
+
+/** Gives `run-workflow` its runner over the stored workflows, unless the caller brought one. */
+function withWorkflowRunner(
+  kv: Deno.Kv,
+  services: ModuleServices,
+  modules: ModuleLookup,
+): ModuleServices {
+  if (services.runWorkflow !== undefined) return services;
+  return { ...services, runWorkflow: createWorkflowRunner({ kv, services, modules }) };
 }
 
 /** The HTTP status and JSON body of an error; the one place errors become statuses. */

@@ -14,6 +14,8 @@ import { sendMail } from "./send_mail.ts";
 import { sendLogMail } from "./send_log_mail.ts";
 import { slackMessage } from "./slack_message.ts";
 import { mattermostMessage } from "./mattermost_message.ts";
+import { flowintelCreateCase } from "./flowintel_create_case.ts";
+import { tagCveFromEnrichment } from "./tag_cve_from_enrichment.ts";
 
 /** Every outbound action module, listed once for the registry. */
 export const OUTBOUND_ACTIONS: WorkflowModule[] = [
@@ -26,4 +28,6 @@ export const OUTBOUND_ACTIONS: WorkflowModule[] = [
   sendLogMail,
   slackMessage,
   mattermostMessage,
+  flowintelCreateCase,
+  tagCveFromEnrichment,
 ];

@@ -13,9 +13,9 @@
  * Supported: events (view, edit, publish, unpublish, restSearch, enrichEvent), attributes (edit,
  * enrich, restSearch with decay scores), modules/queryEnrichment, tags (attachTagToObject, removeTagFromObject), galaxies
  * (index, view), eventBlocklists/add, shadowAttributes (accept, discard), warninglists (index,
- * view, edit, checkValue), organisations/view, admin/users/index and
- * workflows/moduleStatelessExecution. A bad key answers 403, an unknown route 404, a wrong method
- * 405, all with MISP's `{name, message, url}` body.
+ * view, edit, checkValue), organisations/view, admin/users/index,
+ * workflows/moduleStatelessExecution, analyst_data/add and objects/add. A bad key answers 403,
+ * an unknown route 404, a wrong method 405, all with MISP's `{name, message, url}` body.
  *
  * @module
  */
@@ -84,6 +84,8 @@ export interface FakeMispState {
   blocklist: Json[];
   /** Bodies of `/workflows/moduleStatelessExecution/<id>` calls, with the module id. */
   statelessExecutions: { moduleId: string; body: unknown }[];
+  /** Notes, opinions and relationships added through `/analyst_data/add`, with their type. */
+  analystData: { type: string; data: Json }[];
 }
 
 /** A running fake MISP. */
@@ -111,6 +113,7 @@ export function startFakeMisp(options: FakeMispOptions = {}): Promise<FakeMisp> 
     organisations: structuredClone(options.organisations ?? []),
     blocklist: [],
     statelessExecutions: [],
+    analystData: [],
   };
   for (const raw of options.events ?? []) {
     const event = structuredClone((raw.Event ?? raw) as Json);
@@ -401,6 +404,50 @@ function createRoutes(
       state.statelessExecutions.push({ moduleId: moduleId!, body });
       return json({ success: true, errors: [] });
     }],
+    [
+      "POST",
+      /^\/analyst_data\/add\/([^/]+)\/([^/]+)\/([^/]+)$/,
+      ([type, uuid, objectType], body) => {
+        if (!["Note", "Opinion", "Relationship"].includes(type!)) {
+          return invalid("Invalid analyst data type.", 405);
+        }
+        if (!findUuid(state, uuid!)) return invalid("Invalid target.", 404);
+        const data: Json = {
+          ...unwrap(body, type!),
+          id: String(state.analystData.length + 1),
+          uuid: crypto.randomUUID(),
+          object_uuid: uuid,
+          object_type: objectType,
+        };
+        state.analystData.push({ type: type!, data });
+        return json({ [type!]: structuredClone(data) });
+      },
+    ],
+    ["POST", /^\/objects\/add\/([^/]+)$/, ([eventId], body) => {
+      const event = findEvent(state, eventId!);
+      if (!event) return invalid("Invalid event.", 404);
+      const request = (body ?? {}) as Json;
+      const object = { ...unwrap(request, "Object") };
+      const attributes = (object.Attribute ?? request.Attribute ?? []) as Json[];
+      const objects = (event.Object ??= []) as Json[];
+      const id = String(80_000 + objects.length);
+      const saved: Json = {
+        ...object,
+        id,
+        uuid: crypto.randomUUID(),
+        event_id: String(event.id),
+        Attribute: attributes.map((attribute, index) => ({
+          ...attribute,
+          id: `${id}${index}`,
+          uuid: crypto.randomUUID(),
+          object_id: id,
+          Tag: [],
+        })),
+      };
+      objects.push(saved);
+      event.published = false;
+      return json({ Object: structuredClone(saved) });
+    }],
   ];
   return async (method, path, body) => {
     let pathKnown = false;
@@ -456,6 +503,15 @@ function findTarget(
   if (event) return { scope: "Event", holder: event, event };
   const found = allAttributes(state).find(({ attribute }) => attribute.uuid === uuid);
   return found && { scope: "Attribute", holder: found.attribute, event: found.event };
+}
+
+function findUuid(state: FakeMispState, uuid: string): boolean {
+  for (const event of state.events.values()) {
+    if (event.uuid === uuid) return true;
+    const lists = [event.Object, event.EventReport].map((list) => (list ?? []) as Json[]);
+    if (lists.some((list) => list.some((item) => item.uuid === uuid))) return true;
+  }
+  return allAttributes(state).some(({ attribute }) => attribute.uuid === uuid);
 }
 
 function takeProposal(state: FakeMispState, id: string): Json | undefined {

@@ -215,3 +215,47 @@ Deno.test("POST /api/workflows/:id/dry-run decides on a posted real event and re
   assert.equal(stored.dry_run, true);
   assert.ok(stored.trace.some((entry: { module: string }) => entry.module === "stop-execution"));
 });
+
+Deno.test("run-workflow runs another stored workflow through the server's runner", async () => {
+  await using test = await startTestApp();
+  const create = async (yaml: string) => {
+    const response = await test.admin("/api/workflows", {
+      method: "POST",
+      headers: { "Content-Type": "application/yaml" },
+      body: yaml,
+    });
+    assert.equal(response.status, 201, await response.clone().text());
+    return (await response.json()).workflow.id as string;
+  };
+  await create(`name: red-check
+trigger: event-after-save
+start: is-red
+nodes:
+  is-red:
+    module: tag-if
+    params: { scope: event_attribute, condition: in_or, tags: [tlp:red] }
+    then: stop
+  stop:
+    module: stop-execution
+    params: { message: red }
+`);
+  const caller = await create(`name: caller
+trigger: event-publish
+start: run
+nodes:
+  run:
+    module: run-workflow
+    params: { workflows: [red-check], input_data: roaming_data }
+`);
+  const response = await test.admin(`/api/workflows/${caller}/dry-run`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(await realEvent({ tlpRed: true })),
+  });
+  assert.equal(response.status, 200);
+  const body = await response.json();
+  const node = body.run.trace.find((entry: { node_id: string }) => entry.node_id === "run");
+  assert.equal(node.status, "success");
+  assert.match(node.actions[0].summary, /^run workflow "red-check" on .*: blocked$/);
+  assert.equal(node.actions[0].details.outcome, "blocked");
+});

@@ -7,6 +7,10 @@ import { coreFormat, createModuleContext, sightingEvent } from "./misp_test_cont
 
 /** id → [version, support_filters, expect_misp_core_format], from reference §2.1. */
 const CATALOGUE: Record<string, [string, boolean, boolean]> = {
+  "add_analyst_data": ["0.1", true, true],
+  "attribute_edition_operation": ["0.1", true, true],
+  "run-workflow": ["0.1", true, true],
+  "tag_country_asn_from_enrichment": ["0.1", true, false],
   "add_eventblocklist_entry": ["0.1", false, true],
   "add_to_warninglist": ["0.1", true, true],
   "assign_country": ["0.2", true, true],
@@ -26,6 +30,12 @@ const CATALOGUE: Record<string, [string, boolean, boolean]> = {
   "tag_replacement_pap": ["0.1", true, true],
   "tag_replacement_tlp": ["0.1", true, true],
 };
+
+/**
+ * Modules whose work is not a MISP call (the base-class no-op; run-workflow, which needs the
+ * workflow runner); their own tests cover them.
+ */
+const NOT_MISP_FIRST = new Set(["attribute_edition_operation", "run-workflow"]);
 
 /** Params that make each module act on the sighting_2 event. */
 const ACTING_PARAMS: Record<string, Record<string, unknown>> = {
@@ -48,8 +58,11 @@ async function eventWithEverything(): Promise<JsonObject> {
     local: false,
   }];
   event.ShadowAttribute = [{ id: "9", old_id: "0", type: "ip-dst", value: "198.51.100.1" }];
-  const [comment] = event.Attribute as JsonObject[];
+  const [comment, target] = event.Attribute as JsonObject[];
   comment!.enrichment = [[{ types: ["text"], values: ["Luxembourg"] }]];
+  target!.enrichment = [{
+    Attribute: [{ object_relation: "country", value: "Luxembourg", type: "text" }],
+  }];
   return stored;
 }
 
@@ -72,6 +85,7 @@ Deno.test("MISP_ACTIONS lists every MISP-operation module with MISP's ids, versi
 
 Deno.test("every MISP action records its calls in a dry run and sends nothing", async (t) => {
   for (const module of MISP_ACTIONS) {
+    if (NOT_MISP_FIRST.has(module.descriptor.id)) continue;
     await t.step(module.descriptor.id, async () => {
       await using misp = await startFakeMisp({ events: [await eventWithEverything()] });
       const run = createModuleContext({
@@ -90,7 +104,7 @@ Deno.test("every MISP action records its calls in a dry run and sends nothing", 
       for (const record of run.records) {
         assert.equal(record.kind, "misp");
         assert.equal(record.dry, true);
-        assert.match(String(record.url), /^\/[a-zA-Z]+\//);
+        assert.match(String(record.url), /^\/[a-zA-Z_]+\//);
         assert.ok(!JSON.stringify(record).includes(misp.apiKey));
       }
       if (module.descriptor.id === "reload-full-event") {
@@ -102,6 +116,7 @@ Deno.test("every MISP action records its calls in a dry run and sends nothing", 
 
 Deno.test("every MISP action can dry-run without MISP configured", async (t) => {
   for (const module of MISP_ACTIONS) {
+    if (NOT_MISP_FIRST.has(module.descriptor.id)) continue;
     await t.step(module.descriptor.id, async () => {
       const run = createModuleContext({
         module,
@@ -118,6 +133,7 @@ Deno.test("every MISP action can dry-run without MISP configured", async (t) => 
 
 Deno.test("every MISP action fails without MISP_URL and MISP_API_KEY", async (t) => {
   for (const module of MISP_ACTIONS) {
+    if (NOT_MISP_FIRST.has(module.descriptor.id)) continue;
     if (module.descriptor.id === "tag_replacement_generic") continue;
     await t.step(module.descriptor.id, async () => {
       const run = createModuleContext({
@@ -138,6 +154,7 @@ Deno.test("every MISP action fails without MISP_URL and MISP_API_KEY", async (t)
 
 Deno.test("no MISP action puts the API key in a record, live", async (t) => {
   for (const module of MISP_ACTIONS) {
+    if (NOT_MISP_FIRST.has(module.descriptor.id)) continue;
     await t.step(module.descriptor.id, async () => {
       await using misp = await startFakeMisp({
         events: [await eventWithEverything()],

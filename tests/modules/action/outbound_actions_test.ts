@@ -5,6 +5,7 @@ Deno.test("OUTBOUND_ACTIONS lists MISP's outbound modules once, with MISP's ids 
   const byId = new Map(OUTBOUND_ACTIONS.map((module) => [module.descriptor.id, module.descriptor]));
   assert.equal(byId.size, OUTBOUND_ACTIONS.length);
   assert.deepEqual([...byId.keys()].sort(), [
+    "flowintel-create-case",
     "mattermost",
     "ms-teams-webhook",
     "push-zmq",
@@ -12,6 +13,7 @@ Deno.test("OUTBOUND_ACTIONS lists MISP's outbound modules once, with MISP's ids 
     "send-mail",
     "slack",
     "splunk-hec-export",
+    "tag_cve_from_enrichment",
     "telegram-send-alert",
     "webhook",
   ]);
@@ -38,6 +40,7 @@ Deno.test("OUTBOUND_ACTIONS marks credentials secret and escapes templated param
       ["splunk-hec-export", "hec_token"],
       ["slack", "slack_bot_token"],
       ["mattermost", "bot_access_token"],
+      ["flowintel-create-case", "apikey"],
     ]
   ) {
     assert.equal(param(module!, id!)?.secret, true, `${module}.${id}`);
