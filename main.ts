@@ -7,6 +7,7 @@
 
 import { log, registerSecret } from "./engine/log.ts";
 import { ensureAdminToken } from "./store/admin_token.ts";
+import { bootstrapChatAdmins } from "./store/chat_roles.ts";
 import { reenableExpiredWorkflows } from "./store/workflows.ts";
 import { createApp, resolveServerContext } from "./server/app.ts";
 import { ConfigError, configSecrets, loadConfig } from "./server/config.ts";
@@ -72,6 +73,10 @@ async function main(): Promise<void> {
     log.warn("Admin token generated: store it now, it is shown only this once", {
       admin_token: token,
     });
+  }
+  const chatAdmins = await bootstrapChatAdmins(kv, config.chatAdmins);
+  if (chatAdmins.granted.length > 0 || chatAdmins.revoked.length > 0) {
+    log.info("Chat admins synced from FLOWGATE_CHAT_ADMINS", chatAdmins);
   }
 
   const services = createModuleServices(config);

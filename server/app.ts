@@ -9,6 +9,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { createChat } from "../bot/chat_routes.ts";
 import { log } from "../engine/log.ts";
 import type { ModuleLookup } from "../engine/walker.ts";
 import { createWorkflowRunner } from "../engine/workflow_runner.ts";
@@ -24,6 +25,7 @@ import { Metrics } from "./metrics.ts";
 import { createRunCommitter } from "./verdict.ts";
 import { createMispModulesProxy } from "./misp_modules_proxy.ts";
 import { auditRoutes } from "./routes/api_audit.ts";
+import { chatRoutes } from "./routes/api_chat.ts";
 import { catalogueRoutes } from "./routes/api_catalogue.ts";
 import { deadLetterRoutes } from "./routes/api_dead_letters.ts";
 import { runRoutes } from "./routes/api_runs.ts";
@@ -55,14 +57,17 @@ export function resolveServerContext(deps: AppDeps): ServerContext {
   };
 }
 
-/** Gives `run-workflow` its runner over the stored workflows, unless the caller brought one. */
+/**
+ * Gives `run-workflow` its runner over the stored workflows, unless the caller brought one. The
+ * services object is completed in place: the app, the queue listener and tests share it.
+ */
 function withWorkflowRunner(
   kv: Deno.Kv,
   services: ModuleServices,
   modules: ModuleLookup,
 ): ModuleServices {
-  if (services.runWorkflow !== undefined) return services;
-  return { ...services, runWorkflow: createWorkflowRunner({ kv, services, modules }) };
+  services.runWorkflow ??= createWorkflowRunner({ kv, services, modules });
+  return services;
 }
 
 /** The HTTP status and JSON body of an error; the one place errors become statuses. */
@@ -108,6 +113,8 @@ export function errorResponse(error: unknown): { status: ContentfulStatusCode; b
  */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const ctx = resolveServerContext(deps);
+  const chat = createChat(ctx, deps.chat);
+  ctx.announceBlockedRun = chat.announceBlockedRun;
   const app = new Hono<AppEnv>();
 
   app.onError((error, c) => {
@@ -138,6 +145,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/", metricsRoutes(ctx));
   app.route("/", mispModulesRoutes(ctx));
   app.route("/hooks", hookRoutes(ctx));
+  app.route("/", chat.routes);
 
   const api = new Hono<AppEnv>();
   api.use("*", adminAuth(ctx.kv));
@@ -146,6 +154,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   api.route("/", catalogueRoutes(ctx));
   api.route("/audit", auditRoutes(ctx));
   api.route("/dead-letters", deadLetterRoutes(ctx));
+  api.route("/chat", chatRoutes(ctx));
   app.route("/api", api);
   return app;
 }

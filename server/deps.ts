@@ -5,10 +5,12 @@
  * @module
  */
 
+import type { ChatOptions } from "../bot/chat_routes.ts";
 import type { ModuleLookup } from "../engine/walker.ts";
 import type { ModuleServices } from "../modules/services.ts";
 import type { IntakeResult, RecordIntakeOptions } from "../store/intake.ts";
 import type { RunToSave } from "../store/runs.ts";
+import type { RunRecord } from "../store/types.ts";
 import type { Config } from "./config.ts";
 import type { GroupCommitter } from "./group_commit.ts";
 import type { InFlightRuns } from "./in_flight.ts";
@@ -37,6 +39,8 @@ export interface AppDeps {
   modules?: ModuleLookup;
   /** Shared with the queue listener so verdicts see the queue's in-flight runs. */
   inFlight?: InFlightRuns;
+  /** Chat bot options (bot ids, Web API retries); tests pass them so no platform call is made. */
+  chat?: ChatOptions;
 }
 
 /** `AppDeps` with every optional part resolved. */
@@ -54,4 +58,6 @@ export interface ServerContext {
   runs: GroupCommitter<RunToSave[], void>;
   /** Queue runs in progress, for the re-entrancy guard. */
   inFlight: InFlightRuns;
+  /** Posts the card of a blocked run to chat without waiting; `createApp` sets it (bot/). */
+  announceBlockedRun?: (run: RunRecord) => void;
 }

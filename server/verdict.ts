@@ -109,6 +109,8 @@ export async function decideVerdict(
       ctx.runs.submit(runs),
       ...followUps,
     ]);
+    // Detached: the chat card must not cost the verdict any time.
+    if (!verdict.allow) ctx.announceBlockedRun?.(runs.at(-1)!.run);
   }
   ctx.metrics.recordVerdict(trigger, verdict.allow, performance.now() - started);
   return verdict;

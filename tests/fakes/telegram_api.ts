@@ -1,7 +1,8 @@
 /**
- * A local fake of the Telegram Bot API's `sendMessage`, on 127.0.0.1 (port 0): records what it
- * receives and answers as Telegram does (`{ok, result}` or `{ok: false, error_code,
- * description}`): 401 for an unknown token, 400 for an unknown chat, 429 when told to.
+ * A local fake of the Telegram Bot API on 127.0.0.1 (port 0): `sendMessage`, `editMessageText`,
+ * `answerCallbackQuery`, `setWebhook`, `deleteWebhook` and `getMe`. Records what it receives and
+ * answers as Telegram does (`{ok, result}` or `{ok: false, error_code, description}`): 401 for an
+ * unknown token, 400 for an unknown chat, 429 when told to, 404 for other methods.
  *
  * ```ts
  * await using telegram = startTelegramApi({ token: "123:ABC", chats: ["-100"] });
@@ -29,6 +30,8 @@ export interface TelegramApi extends AsyncDisposable {
   requests: SinkRequest[];
   /** Bodies of accepted `sendMessage` calls. */
   messages: Record<string, unknown>[];
+  /** Every accepted Bot API call, in order: method and decoded payload. */
+  calls: { method: string; payload: Record<string, unknown> }[];
   /** The next `count` calls answer 429 with `retry_after`. */
   rateLimitNext(count: number): void;
   close(): Promise<void>;
@@ -41,22 +44,48 @@ function failure(status: number, description: string) {
   };
 }
 
+const KNOWN_METHODS = new Set([
+  "sendMessage",
+  "editMessageText",
+  "answerCallbackQuery",
+  "setWebhook",
+  "deleteWebhook",
+  "getMe",
+]);
+const CHAT_METHODS = new Set(["sendMessage", "editMessageText"]);
+
+function resultOf(method: string, body: Record<string, unknown>): unknown {
+  if (method === "getMe") {
+    return { id: 1, "is_bot": true, "first_name": "Flowgate", username: "flowgate_test_bot" };
+  }
+  if (method === "editMessageText") {
+    return { "message_id": body.message_id, chat: { id: Number(body.chat_id) }, text: body.text };
+  }
+  return true;
+}
+
 /** Starts the fake on a free port. */
 export function startTelegramApi(options: TelegramApiOptions): TelegramApi {
   const sink = startWebhookSink();
   const messages: Record<string, unknown>[] = [];
+  const calls: { method: string; payload: Record<string, unknown> }[] = [];
   let limited = 0;
   sink.reply((request) => {
     const match = /^\/bot([^/]+)\/(\w+)$/.exec(request.path);
     if (!match || match[1] !== options.token) return failure(401, "Unauthorized");
-    if (match[2] !== "sendMessage") return failure(404, "Not Found");
+    const method = match[2]!;
+    if (!KNOWN_METHODS.has(method)) return failure(404, "Not Found");
     if (limited > 0) {
       limited--;
       return failure(429, "Too Many Requests: retry after 1");
     }
     const body = JSON.parse(request.body || "{}") as Record<string, unknown>;
-    if (!options.chats.includes(String(body.chat_id))) {
+    if (CHAT_METHODS.has(method) && !options.chats.includes(String(body.chat_id))) {
       return failure(400, "Bad Request: chat not found");
+    }
+    calls.push({ method, payload: body });
+    if (method !== "sendMessage") {
+      return { body: JSON.stringify({ ok: true, result: resultOf(method, body) }) };
     }
     messages.push(body);
     return {
@@ -74,6 +103,7 @@ export function startTelegramApi(options: TelegramApiOptions): TelegramApi {
     url: sink.url,
     requests: sink.requests,
     messages,
+    calls,
     rateLimitNext(count) {
       limited = count;
     },

@@ -1,0 +1,64 @@
+/**
+ * What the transport-agnostic chat code shares: who is speaking and where, the per-platform
+ * senders the announcements use, and the audit trail of every chat action.
+ *
+ * @module
+ */
+
+import type { JsonObject } from "../engine/model.ts";
+import { appendAudit } from "../store/audit.ts";
+import type { ChatPlatform } from "../store/chat_roles.ts";
+import type { ServerContext } from "../server/deps.ts";
+import type { Card } from "./cards.ts";
+
+/** A platform user in a chat. */
+export interface ChatIdentity {
+  platform: ChatPlatform;
+  /** Slack user id (`U123`) or Telegram `from.id`. */
+  userId: string;
+  /** Slack channel id or Telegram `chat.id`. */
+  chatId: string;
+  /** A direct conversation with the bot (Slack DM, Telegram private chat). */
+  direct: boolean;
+}
+
+/** Posts and edits cards on one platform. */
+export interface ChatSender {
+  platform: ChatPlatform;
+  /** Posts a card; resolves with the message id (Slack `ts`, Telegram `message_id`). */
+  postCard(chatId: string, card: Card): Promise<string>;
+  /** Replaces a posted card (buttons included) with `card`. */
+  editCard(chatId: string, messageId: string, card: Card): Promise<void>;
+}
+
+/** The chat core: the server context plus the senders the transports registered. */
+export interface ChatCore {
+  ctx: ServerContext;
+  senders: Map<ChatPlatform, ChatSender>;
+  /** Approval services whose changes already reach the cards (see `watchApprovals`). */
+  watchedApprovals: WeakSet<object>;
+}
+
+/** The actor string of the audit log and the stores: `slack:U123`. */
+export function actorOf(identity: ChatIdentity): string {
+  return `${identity.platform}:${identity.userId}`;
+}
+
+/** Writes one chat action to the audit log with the platform, user and chat. */
+export async function auditChat(
+  core: ChatCore,
+  identity: ChatIdentity,
+  entry: { action: string; target?: string; details?: JsonObject },
+): Promise<void> {
+  await appendAudit(core.ctx.kv, {
+    actor: `${actorOf(identity)}@${identity.chatId}`,
+    action: entry.action,
+    ...(entry.target === undefined ? {} : { target: entry.target }),
+    details: {
+      platform: identity.platform,
+      user: identity.userId,
+      chat: identity.chatId,
+      ...entry.details,
+    },
+  }, { now: new Date(core.ctx.now()) });
+}
