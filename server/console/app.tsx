@@ -1,0 +1,97 @@
+/**
+ * The web console: a Hono sub-app of server-rendered pages (Hono JSX, no client script) for
+ * workflows, runs and approvals, behind an admin session. `createApp` mounts it at `/`.
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import type { MiddlewareHandler } from "hono";
+import { MODULE_REGISTRY } from "../../modules/registry.ts";
+import { approvalsRoutes } from "./approvals.tsx";
+import type { ConsoleContext, ConsoleDeps, ConsoleEnv } from "./context.ts";
+import { runRoutes } from "./run.tsx";
+import { runsRoutes } from "./runs.tsx";
+import { requireSession } from "./session.tsx";
+import { signInRoutes } from "./sign_in.tsx";
+import { CONSOLE_CSS, CONSOLE_CSS_PATH } from "./styles.ts";
+import { workflowRoutes } from "./workflow.tsx";
+import { workflowsRoutes } from "./workflows.tsx";
+
+/**
+ * The console's Content-Security-Policy: no script at all, styles only from the stylesheet, forms
+ * only to the console, never framed.
+ */
+export const CONSOLE_CSP = [
+  "default-src 'none'",
+  "script-src 'none'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+].join("; ");
+
+/** Paths behind the session guard (everything but sign-in and the stylesheet). */
+const GUARDED_PATHS = [
+  "/workflows",
+  "/workflows/*",
+  "/runs",
+  "/runs/*",
+  "/approvals",
+  "/approvals/*",
+  "/sign-out",
+];
+
+/** Every console path, for the security headers (the API and MISP routes are left alone). */
+const CONSOLE_PATHS = ["/", "/sign-in", "/static/*", ...GUARDED_PATHS];
+
+function securityHeaders(): MiddlewareHandler<ConsoleEnv> {
+  return async (c, next) => {
+    await next();
+    c.header("Content-Security-Policy", CONSOLE_CSP);
+    c.header("X-Content-Type-Options", "nosniff");
+    c.header("X-Frame-Options", "DENY");
+    c.header("Referrer-Policy", "same-origin");
+    if (!c.res.headers.has("Cache-Control")) c.header("Cache-Control", "no-store");
+  };
+}
+
+/** Resolves the console's optional dependencies. */
+export function resolveConsoleContext(deps: ConsoleDeps): ConsoleContext {
+  return {
+    kv: deps.kv,
+    config: deps.config,
+    services: deps.services,
+    now: deps.clock ?? Date.now,
+    modules: deps.modules ?? MODULE_REGISTRY,
+  };
+}
+
+/**
+ * Builds the console sub-app.
+ *
+ * @param deps kv, config and module services (the server's), optionally clock and modules
+ * @returns a Hono app whose routes all live under console paths, so mounting it at `/` leaves
+ *   the API, MISP and chat routes untouched
+ */
+export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
+  const ctx = resolveConsoleContext(deps);
+  const app = new Hono<ConsoleEnv>();
+  for (const path of CONSOLE_PATHS) app.use(path, securityHeaders());
+  for (const path of GUARDED_PATHS) app.use(path, requireSession(ctx));
+
+  app.get(CONSOLE_CSS_PATH, (c) =>
+    c.body(CONSOLE_CSS, 200, {
+      "Content-Type": "text/css; charset=utf-8",
+      "Cache-Control": "public, max-age=31536000, immutable",
+    }));
+  app.get("/", (c) => c.redirect("/workflows", 303));
+  app.route("/", signInRoutes(ctx));
+  app.route("/", workflowsRoutes(ctx));
+  app.route("/", workflowRoutes(ctx));
+  app.route("/", runsRoutes(ctx));
+  app.route("/", runRoutes(ctx));
+  app.route("/", approvalsRoutes(ctx));
+  return app;
+}

@@ -1,0 +1,48 @@
+/**
+ * What the console's pages share: their dependencies, the Hono environment (the signed-in session
+ * as a context variable) and the actor console changes are audited under.
+ *
+ * @module
+ */
+
+import type { ModuleLookup } from "../../engine/walker.ts";
+import type { ModuleServices } from "../../modules/services.ts";
+import type { Config } from "../config.ts";
+import type { AppEnv } from "../deps.ts";
+
+/** The actor every console change is recorded under (audit log, workflow versions). */
+export const CONSOLE_ACTOR = "console:admin";
+
+/** The dependencies of `createConsole`: the server's, of which the console uses a subset. */
+export interface ConsoleDeps {
+  kv: Deno.Kv;
+  config: Config;
+  services: ModuleServices;
+  /** Milliseconds since the epoch (default `Date.now`). */
+  clock?: () => number;
+  /** Where workflow modules are found for dry runs and replays (default the registry). */
+  modules?: ModuleLookup;
+}
+
+/** `ConsoleDeps` with every optional part resolved. */
+export interface ConsoleContext {
+  kv: Deno.Kv;
+  config: Config;
+  services: ModuleServices;
+  now: () => number;
+  modules: ModuleLookup;
+}
+
+/** A signed-in console session as stored in KV (the cookie holds the id, KV its hash). */
+export interface ConsoleSession {
+  /** Per-session CSRF token every form sends back in the `_csrf` field. */
+  csrf: string;
+  "created_at": string;
+  "expires_at": string;
+}
+
+/** The console's Hono environment: the server's bindings plus the session of the request. */
+export interface ConsoleEnv {
+  Bindings: AppEnv["Bindings"];
+  Variables: { session: ConsoleSession };
+}

@@ -1,0 +1,196 @@
+/**
+ * Console sessions and CSRF protection: a random session id in an HttpOnly, Secure,
+ * SameSite=Strict cookie, its SHA-256 in KV with an expiry, a per-session CSRF token checked on
+ * every state-changing request together with the `Origin` header.
+ *
+ * Browsers accept `Secure` cookies from `http://localhost` and `http://127.0.0.1` (both count as
+ * potentially trustworthy origins), so the same cookie works for local use without TLS; any other
+ * plain-HTTP host needs TLS in front.
+ *
+ * @module
+ */
+
+import type { Context, MiddlewareHandler } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { constantTimeEquals, isAddressAllowed, parseAllowlist } from "../auth.ts";
+import type { ConsoleContext, ConsoleEnv, ConsoleSession } from "./context.ts";
+import { ErrorPage } from "./layout.tsx";
+
+/** Cookie holding the session id; `__Host-` makes browsers insist on Secure, Path=/ and no Domain. */
+export const SESSION_COOKIE = "__Host-flowgate_session";
+/** Cookie holding the sign-in form's CSRF token (there is no session yet to keep it in). */
+export const SIGN_IN_COOKIE = "__Host-flowgate_signin";
+/** Form field carrying the CSRF token. */
+export const CSRF_FIELD = "_csrf";
+/** How long a session lasts from sign-in: 8 hours. */
+export const SESSION_TTL_MS = 28_800_000;
+/** How long a sign-in form stays valid: 1 hour. */
+export const SIGN_IN_TTL_MS = 3_600_000;
+/** KV key prefix of sessions: `["console_sessions", sha256(id)]` → `ConsoleSession`. */
+export const KEY_CONSOLE_SESSIONS = "console_sessions";
+
+const TOKEN_BYTES = 32;
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** A fresh random token (32 bytes, base64url), for session ids and CSRF tokens. */
+export function randomToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(TOKEN_BYTES));
+  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_")
+    .replace(/=+$/, "");
+}
+
+async function sessionKey(id: string): Promise<Deno.KvKey> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(id));
+  const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  return [KEY_CONSOLE_SESSIONS, hex];
+}
+
+/**
+ * Starts a session after a successful sign-in: stores it (expiring with KV's `expireIn`) and sets
+ * the session cookie.
+ */
+export async function startSession(
+  ctx: ConsoleContext,
+  c: Context<ConsoleEnv>,
+): Promise<ConsoleSession> {
+  const id = randomToken();
+  const now = ctx.now();
+  const session: ConsoleSession = {
+    csrf: randomToken(),
+    "created_at": new Date(now).toISOString(),
+    "expires_at": new Date(now + SESSION_TTL_MS).toISOString(),
+  };
+  await ctx.kv.set(await sessionKey(id), session, { expireIn: SESSION_TTL_MS });
+  setCookie(c, SESSION_COOKIE, id, {
+    httpOnly: true,
+    secure: true,
+    sameSite: "Strict",
+    path: "/",
+    maxAge: SESSION_TTL_MS / 1_000,
+  });
+  return session;
+}
+
+/** The live session of the request's cookie, or null (none, unknown or expired). */
+export async function readSession(
+  ctx: ConsoleContext,
+  c: Context<ConsoleEnv>,
+): Promise<ConsoleSession | null> {
+  const id = getCookie(c, SESSION_COOKIE);
+  if (!id) return null;
+  const session = (await ctx.kv.get<ConsoleSession>(await sessionKey(id))).value;
+  // KV purges expired entries lazily: the stored expiry is the one that counts.
+  return session && Date.parse(session.expires_at) > ctx.now() ? session : null;
+}
+
+/** Ends the request's session: deletes it from KV and clears the cookie. */
+export async function endSession(ctx: ConsoleContext, c: Context<ConsoleEnv>): Promise<void> {
+  const id = getCookie(c, SESSION_COOKIE);
+  if (id) await ctx.kv.delete(await sessionKey(id));
+  deleteCookie(c, SESSION_COOKIE, { path: "/", secure: true });
+}
+
+/** Issues the sign-in form's CSRF token as a short-lived cookie and returns it for the form. */
+export function issueSignInToken(c: Context<ConsoleEnv>): string {
+  const token = randomToken();
+  setCookie(c, SIGN_IN_COOKIE, token, {
+    httpOnly: true,
+    secure: true,
+    sameSite: "Strict",
+    path: "/",
+    maxAge: SIGN_IN_TTL_MS / 1_000,
+  });
+  return token;
+}
+
+/** True when the sign-in form sent back the token of its cookie. */
+export async function checkSignInToken(c: Context<ConsoleEnv>): Promise<boolean> {
+  const expected = getCookie(c, SIGN_IN_COOKIE);
+  const presented = await formField(c, CSRF_FIELD);
+  return expected !== undefined && presented !== undefined &&
+    await constantTimeEquals(presented, expected);
+}
+
+/**
+ * The host the browser addressed: the request's `Host`, or the `X-Forwarded-Host` a trusted
+ * reverse proxy (`FLOWGATE_TRUSTED_PROXIES`) sets when it rewrites `Host`.
+ */
+export function requestHost(ctx: ConsoleContext, c: Context<ConsoleEnv>): string {
+  const forwarded = c.req.header("X-Forwarded-Host")?.split(",")[0]?.trim();
+  const peer = c.env?.remoteAddr?.hostname;
+  if (forwarded && peer && isAddressAllowed(peer, parseAllowlist(ctx.config.trustedProxies))) {
+    return forwarded;
+  }
+  return new URL(c.req.url).host;
+}
+
+/**
+ * Why a state-changing request must be refused as cross-site, or undefined when it may proceed:
+ * an `Origin` (or `Sec-Fetch-Site`) naming another site.
+ */
+export function crossSiteReason(ctx: ConsoleContext, c: Context<ConsoleEnv>): string | undefined {
+  const fetchSite = c.req.header("Sec-Fetch-Site");
+  if (fetchSite !== undefined && fetchSite !== "same-origin" && fetchSite !== "none") {
+    return `Refused a ${fetchSite} request: console forms must be sent from the console`;
+  }
+  const origin = c.req.header("Origin");
+  if (origin === undefined) return undefined;
+  let host: string | undefined;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    host = undefined;
+  }
+  const expected = requestHost(ctx, c);
+  return host === expected
+    ? undefined
+    : `Refused a request from origin "${origin}": the console only accepts "${expected}"`;
+}
+
+/**
+ * Lets only signed-in admins through: a page request without a session is redirected to the
+ * sign-in page, any other request is refused with 403. State-changing requests must also pass the
+ * origin check and carry the session's CSRF token.
+ */
+export function requireSession(ctx: ConsoleContext): MiddlewareHandler<ConsoleEnv> {
+  return async (c, next) => {
+    const session = await readSession(ctx, c);
+    const safe = SAFE_METHODS.has(c.req.method);
+    if (session === null) {
+      if (safe) {
+        const url = new URL(c.req.url);
+        const back = encodeURIComponent(url.pathname + url.search);
+        return c.redirect(`/sign-in?next=${back}`, 303);
+      }
+      return c.html(<ErrorPage status={403} message="Sign in first: there is no session" />, 403);
+    }
+    if (!safe) {
+      const reason = crossSiteReason(ctx, c);
+      if (reason !== undefined) return c.html(<ErrorPage status={403} message={reason} />, 403);
+      const presented = await formField(c, CSRF_FIELD);
+      if (presented === undefined || !(await constantTimeEquals(presented, session.csrf))) {
+        return c.html(
+          <ErrorPage
+            status={403}
+            message="Refused: the form's CSRF token is missing or wrong; reload the page and try again"
+          />,
+          403,
+        );
+      }
+    }
+    c.set("session", session);
+    await next();
+  };
+}
+
+/** One text field of a urlencoded or multipart form body, or undefined. */
+export async function formField(
+  c: Context<ConsoleEnv>,
+  name: string,
+): Promise<string | undefined> {
+  const type = c.req.header("Content-Type") ?? "";
+  if (!/^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(type)) return undefined;
+  const body = await c.req.parseBody();
+  const value = body[name];
+  return typeof value === "string" ? value : undefined;
+}

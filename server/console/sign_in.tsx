@@ -1,0 +1,98 @@
+/**
+ * Signing in to the console with the admin token, and signing out.
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import type { JSX } from "hono/jsx/jsx-runtime";
+import { appendAudit } from "../../store/audit.ts";
+import { verifyAdminToken } from "../../store/admin_token.ts";
+import { CONSOLE_ACTOR, type ConsoleContext, type ConsoleEnv } from "./context.ts";
+import { CsrfField, ErrorPage, Page } from "./layout.tsx";
+import {
+  checkSignInToken,
+  crossSiteReason,
+  endSession,
+  formField,
+  issueSignInToken,
+  startSession,
+} from "./session.tsx";
+
+/** A local path to go back to after signing in; anything else (other sites) becomes `/workflows`. */
+export function safeNextPath(next: string | undefined): string {
+  if (next === undefined || !next.startsWith("/") || next.startsWith("//")) return "/workflows";
+  if (next.includes("\\") || /[\r\n]/.test(next)) return "/workflows";
+  return next;
+}
+
+function SignInPage(props: { csrf: string; next: string; error?: string }): JSX.Element {
+  return (
+    <Page title="Sign in" section="none">
+      <section class="card stack signin">
+        <h1>Sign in to Flowgate</h1>
+        {props.error && <p class="error">{props.error}</p>}
+        <form method="post" action="/sign-in" class="stack">
+          <CsrfField token={props.csrf} />
+          <input type="hidden" name="next" value={props.next} />
+          <label for="token">Admin token</label>
+          <input
+            id="token"
+            name="token"
+            type="password"
+            autocomplete="current-password"
+            required
+            autofocus
+          />
+          <button class="primary" type="submit">Sign in</button>
+        </form>
+        <p class="muted small">
+          The token is <code>FLOWGATE_ADMIN_TOKEN</code>, or the one printed at first start.
+        </p>
+      </section>
+    </Page>
+  );
+}
+
+/** The sign-in and sign-out routes. */
+export function signInRoutes(ctx: ConsoleContext): Hono<ConsoleEnv> {
+  const app = new Hono<ConsoleEnv>();
+
+  app.get("/sign-in", (c) => {
+    const next = safeNextPath(c.req.query("next"));
+    return c.html(<SignInPage csrf={issueSignInToken(c)} next={next} />);
+  });
+
+  app.post("/sign-in", async (c) => {
+    const reason = crossSiteReason(ctx, c);
+    if (reason !== undefined) return c.html(<ErrorPage status={403} message={reason} />, 403);
+    if (!(await checkSignInToken(c))) {
+      return c.html(
+        <ErrorPage
+          status={403}
+          message="Refused: the sign-in form's CSRF token is missing or wrong; reload the sign-in page"
+        />,
+        403,
+      );
+    }
+    const next = safeNextPath(await formField(c, "next"));
+    const token = await formField(c, "token");
+    if (token === undefined || token === "" || !(await verifyAdminToken(ctx.kv, token))) {
+      return c.html(
+        <SignInPage csrf={issueSignInToken(c)} next={next} error="Wrong admin token" />,
+        401,
+      );
+    }
+    await startSession(ctx, c);
+    await appendAudit(ctx.kv, { actor: CONSOLE_ACTOR, action: "console.sign_in" });
+    return c.redirect(next, 303);
+  });
+
+  app.post("/sign-out", async (c) => {
+    await endSession(ctx, c);
+    await appendAudit(ctx.kv, { actor: CONSOLE_ACTOR, action: "console.sign_out" });
+    return c.redirect("/sign-in", 303);
+  });
+
+  return app;
+}
