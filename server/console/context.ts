@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { ConsoleSessionRecord } from "../../store/console_sessions.ts";
 import type { ModuleLookup } from "../../engine/walker.ts";
 import type { ModuleServices } from "../../modules/services.ts";
 import type { Config } from "../config.ts";
@@ -33,13 +34,8 @@ export interface ConsoleContext {
   modules: ModuleLookup;
 }
 
-/** A signed-in console session as stored in KV (the cookie holds the id, KV its hash). */
-export interface ConsoleSession {
-  /** Per-session CSRF token every form sends back in the `_csrf` field. */
-  csrf: string;
-  "created_at": string;
-  "expires_at": string;
-}
+/** A signed-in console session (its CSRF token and lifetime), as `store/console_sessions.ts` keeps it. */
+export type ConsoleSession = ConsoleSessionRecord;
 
 /** The console's Hono environment: the server's bindings plus the session of the request. */
 export interface ConsoleEnv {

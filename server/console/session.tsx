@@ -15,6 +15,11 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { constantTimeEquals, isAddressAllowed, parseAllowlist } from "../auth.ts";
 import type { ConsoleContext, ConsoleEnv, ConsoleSession } from "./context.ts";
 import { ErrorPage } from "./layout.tsx";
+import {
+  deleteConsoleSession,
+  getConsoleSession,
+  saveConsoleSession,
+} from "../../store/console_sessions.ts";
 
 /** Cookie holding the session id; `__Host-` makes browsers insist on Secure, Path=/ and no Domain. */
 export const SESSION_COOKIE = "__Host-flowgate_session";
@@ -26,8 +31,6 @@ export const CSRF_FIELD = "_csrf";
 export const SESSION_TTL_MS = 28_800_000;
 /** How long a sign-in form stays valid: 1 hour. */
 export const SIGN_IN_TTL_MS = 3_600_000;
-/** KV key prefix of sessions: `["console_sessions", sha256(id)]` → `ConsoleSession`. */
-export const KEY_CONSOLE_SESSIONS = "console_sessions";
 
 const TOKEN_BYTES = 32;
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -37,12 +40,6 @@ export function randomToken(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(TOKEN_BYTES));
   return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_")
     .replace(/=+$/, "");
-}
-
-async function sessionKey(id: string): Promise<Deno.KvKey> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(id));
-  const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-  return [KEY_CONSOLE_SESSIONS, hex];
 }
 
 /**
@@ -60,7 +57,7 @@ export async function startSession(
     "created_at": new Date(now).toISOString(),
     "expires_at": new Date(now + SESSION_TTL_MS).toISOString(),
   };
-  await ctx.kv.set(await sessionKey(id), session, { expireIn: SESSION_TTL_MS });
+  await saveConsoleSession(ctx.kv, id, session, SESSION_TTL_MS);
   setCookie(c, SESSION_COOKIE, id, {
     httpOnly: true,
     secure: true,
@@ -78,15 +75,13 @@ export async function readSession(
 ): Promise<ConsoleSession | null> {
   const id = getCookie(c, SESSION_COOKIE);
   if (!id) return null;
-  const session = (await ctx.kv.get<ConsoleSession>(await sessionKey(id))).value;
-  // KV purges expired entries lazily: the stored expiry is the one that counts.
-  return session && Date.parse(session.expires_at) > ctx.now() ? session : null;
+  return await getConsoleSession(ctx.kv, id, ctx.now());
 }
 
 /** Ends the request's session: deletes it from KV and clears the cookie. */
 export async function endSession(ctx: ConsoleContext, c: Context<ConsoleEnv>): Promise<void> {
   const id = getCookie(c, SESSION_COOKIE);
-  if (id) await ctx.kv.delete(await sessionKey(id));
+  if (id) await deleteConsoleSession(ctx.kv, id);
   deleteCookie(c, SESSION_COOKIE, { path: "/", secure: true });
 }
 
