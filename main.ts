@@ -15,6 +15,7 @@ import type { AppDeps } from "./server/deps.ts";
 import { InFlightRuns } from "./server/in_flight.ts";
 import { Metrics } from "./server/metrics.ts";
 import { createMispModulesProxy } from "./server/misp_modules_proxy.ts";
+import { createApprovalService, withApprovalMessages } from "./server/approvals.ts";
 import { createQueueHandler, recoverUnfinishedIntakes } from "./server/queue.ts";
 import { integrationStatus } from "./server/routes/health.ts";
 import { createModuleServices } from "./server/services.ts";
@@ -80,6 +81,7 @@ async function main(): Promise<void> {
   }
 
   const services = createModuleServices(config);
+  services.approvals = createApprovalService({ kv, misp: services.misp });
   const deps: AppDeps = {
     kv,
     config,
@@ -91,7 +93,7 @@ async function main(): Promise<void> {
   const ctx = resolveServerContext(deps);
   const app = createApp(deps);
   const startedAt = Date.now();
-  kv.listenQueue(createQueueHandler(ctx)).catch((error) => {
+  kv.listenQueue(withApprovalMessages(ctx, createQueueHandler(ctx))).catch((error) => {
     log.error("Queue listener stopped", { error: String(error) });
   });
   const recovery = setTimeout(() => {

@@ -1,4 +1,4 @@
-/** `deno task dry-run <workflow> <event.json> [--trigger ID] [--json]`: runs a workflow on a payload without side effects. @module */
+/** `deno task dry-run <workflow> <event.json> [--trigger ID] [--json]`: runs a workflow on a payload without side effects; with a stored run id instead of the payload (or alone), replays that run from `FLOWGATE_KV` and shows the diff. @module */
 
 import type { JsonObject, RunResult } from "../engine/model.ts";
 import { InProcessDeferredRunner, scheduleDeferred } from "../engine/deferred.ts";
@@ -17,9 +17,11 @@ import {
   UsageError,
 } from "./cli_support.ts";
 import { loadWorkflow } from "./load_workflow.ts";
+import { isRunId, printStoredDryRun } from "./stored_run.ts";
 import { formatTraceTree, formatVerdict } from "./trace_tree.ts";
 
-const USAGE = "Usage: dry-run <workflow> <event.json> [--trigger ID] [--json]";
+const USAGE =
+  "Usage: dry-run <workflow> <event.json | run-id> [--trigger ID] [--json], or dry-run <run-id> [--json]";
 
 async function readPayload(path: string): Promise<JsonObject> {
   const text = await readInput(path, "payload");
@@ -46,6 +48,10 @@ function exitCode(result: RunResult): number {
 async function main(): Promise<number> {
   const args = parseArgs(Deno.args, { options: ["trigger"], flags: ["json"] });
   const [workflowPath, payloadPath, ...extra] = args.positional;
+  const json = args.flags.has("json");
+  if (workflowPath !== undefined && payloadPath === undefined && isRunId(workflowPath)) {
+    return await printStoredDryRun(workflowPath, undefined, { json });
+  }
   if (workflowPath === undefined || payloadPath === undefined || extra.length > 0) {
     throw new UsageError(USAGE);
   }
@@ -59,6 +65,7 @@ async function main(): Promise<number> {
       }`,
     );
   }
+  if (isRunId(payloadPath)) return await printStoredDryRun(payloadPath, workflow, { json });
   const payload = await readPayload(payloadPath);
   try {
     requireTrigger(workflow.trigger).normalize(payload);
@@ -74,7 +81,7 @@ async function main(): Promise<number> {
   const runner = new InProcessDeferredRunner({ services });
   await scheduleDeferred(runner, result, { workflow, dryRun: true });
   const deferred = await runner.drain();
-  if (args.flags.has("json")) {
+  if (json) {
     printLine(JSON.stringify({ ...result, deferred_results: deferred }, null, 2));
     return exitCode(result);
   }

@@ -7,13 +7,14 @@
  */
 
 import { createHash } from "node:crypto";
-import type {
-  DeferredWalk,
-  JsonObject,
-  RunResult,
-  TraceEntry,
-  Workflow,
-  WorkflowNode,
+import {
+  type DeferredWalk,
+  type JsonObject,
+  PENDING_APPROVAL_KEY,
+  type RunResult,
+  type TraceEntry,
+  type Workflow,
+  type WorkflowNode,
 } from "./model.ts";
 import type { ModuleServices } from "../modules/services.ts";
 import { getTrigger } from "../triggers/catalogue.ts";
@@ -50,12 +51,6 @@ export interface RunOptions {
   /** Clock for durations, in milliseconds (default `performance.now`). */
   now?: () => number;
 }
-
-/**
- * The `observed` key a blocking module sets, with the id of the approval it opened, when it blocks
- * only until someone approves (`require-approval`): the run ends `pending-approval`, not `blocked`.
- */
-export const PENDING_APPROVAL_KEY = "pending_approval";
 
 /** MISP's message when a trigger's entry condition refuses the data. */
 export const TRIGGER_CONDITION_MESSAGE =

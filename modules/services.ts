@@ -6,7 +6,8 @@
  * @module
  */
 
-import type { TemplateEscape } from "../engine/model.ts";
+import type { JsonObject, RunResult, TemplateEscape } from "../engine/model.ts";
+import type { ApprovalGate } from "./approval_gate.ts";
 
 /** An outbound HTTP request to a URL that came from a workflow param. */
 export interface OutboundRequest {
@@ -84,6 +85,26 @@ export type TemplateRenderer = (
   options?: TemplateOptions,
 ) => string;
 
+/** Options of one nested workflow run (`run-workflow`). */
+export interface NestedRunOptions {
+  /** Name of the workflow whose node asks for the run (the re-entrancy guard starts there). */
+  caller: string;
+  /** Run the nested workflow as a dry run too. */
+  dryRun?: boolean;
+  /** The calling run's deadline. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs another stored workflow by name on `data` and resolves with its result. Throws when the
+ * workflow does not exist, is disabled, or is already running further up the chain.
+ */
+export type WorkflowRunner = (
+  name: string,
+  data: JsonObject,
+  options: NestedRunOptions,
+) => Promise<RunResult>;
+
 /** Everything an action may use. Unset integrations are `null`: the module fails with a clear error. */
 export interface ModuleServices {
   outboundFetch: OutboundFetch | null;
@@ -95,4 +116,15 @@ export interface ModuleServices {
   now: () => number;
   /** Values that must never appear in traces, logs or chat (API keys, tokens). */
   secrets: string[];
+  /**
+   * Flowgate's publish gate (`require-approval`): grants and approvals in KV. The server builds it
+   * (`createApprovalService`); absent or null elsewhere (CLI dry runs), where the module can only
+   * record that it would ask for approval.
+   */
+  approvals?: ApprovalGate | null;
+  /**
+   * Runs another Flowgate workflow (`run-workflow`). The server builds it
+   * (`createWorkflowRunner`); absent or null elsewhere, where the module fails live.
+   */
+  runWorkflow?: WorkflowRunner | null;
 }

@@ -24,6 +24,8 @@ import { createIntakeCommitter } from "./intake.ts";
 import { Metrics } from "./metrics.ts";
 import { createRunCommitter } from "./verdict.ts";
 import { createMispModulesProxy } from "./misp_modules_proxy.ts";
+import { createConsole } from "./console/app.tsx";
+import { approvalRoutes } from "./routes/api_approvals.ts";
 import { auditRoutes } from "./routes/api_audit.ts";
 import { chatRoutes } from "./routes/api_chat.ts";
 import { catalogueRoutes } from "./routes/api_catalogue.ts";
@@ -155,6 +157,18 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   api.route("/audit", auditRoutes(ctx));
   api.route("/dead-letters", deadLetterRoutes(ctx));
   api.route("/chat", chatRoutes(ctx));
+  api.route("/approvals", approvalRoutes(ctx));
   app.route("/api", api);
+  // The web console: its routes sit under its own paths, so it leaves the ones above alone.
+  app.route(
+    "/",
+    createConsole({
+      kv: ctx.kv,
+      config: ctx.config,
+      services: ctx.services,
+      clock: ctx.now,
+      modules: ctx.modules,
+    }),
+  );
   return app;
 }

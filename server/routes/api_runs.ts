@@ -1,21 +1,18 @@
 /**
  * Admin API for runs: list with filters and cursors, get with trace (and input), replay against
- * the stored or the current workflow version, dry or live.
+ * the stored or the current workflow version, dry or live, answering the replay run with its
+ * node-by-node `diff` from the original (409 once the run's replay budget is used up).
  *
  * @module
  */
 
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import type { JsonObject, Outcome, Workflow } from "../../engine/model.ts";
-import { runWorkflow } from "../../engine/run_workflow.ts";
-import { appendAudit } from "../../store/audit.ts";
-import { getRun, getRunInput, listRuns, saveRuns } from "../../store/runs.ts";
-import type { StoredWorkflow } from "../../store/types.ts";
-import { getWorkflow, getWorkflowVersion } from "../../store/workflows.ts";
+import type { Outcome } from "../../engine/model.ts";
+import { getRun, getRunInput, listRuns } from "../../store/runs.ts";
+import { getWorkflow } from "../../store/workflows.ts";
 import type { AppEnv, ServerContext } from "../deps.ts";
-import { scheduleFollowUps } from "../queue.ts";
-import { buildRunRecord, newRunId } from "../run_record.ts";
+import { replayWithDiff } from "../replay.ts";
 import { API_ACTOR } from "./api_workflows.ts";
 import { parseJsonBody } from "./json_body.ts";
 
@@ -90,67 +87,12 @@ export function runRoutes(ctx: ServerContext): Hono<AppEnv> {
     if (typeof dry !== "boolean") {
       throw new HTTPException(400, { message: '"dry" must be a boolean' });
     }
-    const original = await getRun(ctx.kv, id);
-    if (original === null) throw new HTTPException(404, { message: `Run "${id}" not found` });
-    const input = await getRunInput(ctx.kv, id);
-    if (input === null) throw new HTTPException(404, { message: `Input of run "${id}" not found` });
-    const current = await getWorkflow(ctx.kv, original.workflow_id);
-    let target: Pick<StoredWorkflow, "id" | "name" | "version" | "workflow"> | null = null;
-    if (mode === "current") {
-      target = current;
-    } else {
-      const version = await getWorkflowVersion(
-        ctx.kv,
-        original.workflow_id,
-        original.workflow_version,
-      );
-      if (version) {
-        target = {
-          id: original.workflow_id,
-          name: original.workflow_name,
-          version: version.version,
-          workflow: version.workflow as Workflow,
-        };
-      }
-    }
-    if (target === null) {
-      throw new HTTPException(404, {
-        message: `Workflow "${original.workflow_id}" (${mode} version) of run "${id}" not found`,
-      });
-    }
-    const startedAt = ctx.now();
-    const result = await runWorkflow(target.workflow, input as JsonObject, {
-      services: ctx.services,
-      modules: ctx.modules,
-      dryRun: dry,
-      workflowId: target.id,
-    });
-    const run = buildRunRecord(target, result, {
-      runId: newRunId(),
-      actor: { kind: "replay", id: API_ACTOR },
-      startedAt,
-      finishedAt: ctx.now(),
-      input,
-      inputHash: "",
-      dryRun: dry,
-      replayOf: id,
+    const { run, diff, replays } = await replayWithDiff(ctx, id, {
       mode,
+      dry,
+      actor: { kind: "replay", id: API_ACTOR },
     });
-    const writes: Promise<void>[] = [
-      saveRuns(ctx.kv, [{ run, input }], { retentionDays: ctx.config.retentionDays }),
-    ];
-    if (!dry && (result.deferred.length > 0 || result.retries.length > 0)) {
-      writes.push(scheduleFollowUps(ctx, target, run.id, result));
-    }
-    await Promise.all(writes);
-    ctx.metrics.recordRun(run.trigger, run.outcome);
-    await appendAudit(ctx.kv, {
-      actor: API_ACTOR,
-      action: "run.replay",
-      target: id,
-      details: { run_id: run.id, mode, dry, outcome: run.outcome },
-    });
-    return c.json(run, 201);
+    return c.json({ ...run, diff, replays }, 201);
   });
 
   return app;
