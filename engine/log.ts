@@ -49,10 +49,8 @@ function write(level: LogLevel, message: string, fields?: Record<string, unknown
 export const log = {
   debug: (message: string, fields?: Record<string, unknown>): void =>
     write("debug", message, fields),
-  info: (message: string, fields?: Record<string, unknown>): void =>
-    write("info", message, fields),
-  warn: (message: string, fields?: Record<string, unknown>): void =>
-    write("warn", message, fields),
+  info: (message: string, fields?: Record<string, unknown>): void => write("info", message, fields),
+  warn: (message: string, fields?: Record<string, unknown>): void => write("warn", message, fields),
   error: (message: string, fields?: Record<string, unknown>): void =>
     write("error", message, fields),
 };

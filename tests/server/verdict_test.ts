@@ -91,20 +91,21 @@ Deno.test("decideVerdict() allows when no workflow listens and records nothing",
 
 Deno.test("a verdict requested while a queue run of the same workflow acts on the same event is guarded", async () => {
   const nested: { allow: boolean; runIds: string[] }[] = [];
-  let test: Awaited<ReturnType<typeof startTestApp>> | undefined;
+  // The module needs the app, which needs the module: the app goes in this holder once started.
+  const app: { test?: Awaited<ReturnType<typeof startTestApp>> } = {};
   // Stands in for MISP: the action's side effect makes MISP ask for a verdict on the same event.
   const callBack: WorkflowModule = {
     descriptor: descriptor("call-back", "action"),
     async exec(context) {
       nested.push(
-        await decideVerdict(test!.ctx, "event-publish", context.roaming.getData(), {
+        await decideVerdict(app.test!.ctx, "event-publish", context.roaming.getData(), {
           actor: { kind: "misp" },
         }),
       );
       return true;
     },
   };
-  test = await startTestApp({ modules: withModules(callBack) });
+  const test = app.test = await startTestApp({ modules: withModules(callBack) });
   try {
     await createWorkflow(
       test.kv,
