@@ -11,14 +11,11 @@
 import { type Context, Hono } from "hono";
 import type { JSX } from "hono/jsx/jsx-runtime";
 import type { JsonObject } from "../../engine/model.ts";
-import { runWorkflow } from "../../engine/run_workflow.ts";
 import { stringifyWorkflowYaml } from "../../engine/yaml_codec.ts";
 import { MODULE_CATALOG } from "../../modules/registry.ts";
-import { appendAudit } from "../../store/audit.ts";
-import { saveRuns } from "../../store/runs.ts";
 import type { StoredWorkflow, WorkflowVersion } from "../../store/types.ts";
 import { getWorkflow, listWorkflowVersions } from "../../store/workflows.ts";
-import { buildRunRecord, newRunId } from "../run_record.ts";
+import { dryRunWorkflow } from "../dry_run.ts";
 import { CONSOLE_ACTOR, type ConsoleContext, type ConsoleEnv } from "./context.ts";
 import { WorkflowGraph } from "./graph_svg.tsx";
 import { Badge, CsrfField, ErrorPage, formatTime, Page } from "./layout.tsx";
@@ -249,15 +246,9 @@ export function workflowRoutes(ctx: ConsoleContext): Hono<ConsoleEnv> {
     if (typeof input === "string") {
       return c.html(<ErrorPage status={400} message={input} />, 400);
     }
-    const startedAt = ctx.now();
-    let result;
+    let run;
     try {
-      result = await runWorkflow(stored.workflow, input, {
-        services: ctx.services,
-        modules: ctx.modules,
-        dryRun: true,
-        workflowId: stored.id,
-      });
+      ({ run } = await dryRunWorkflow(ctx, stored, { input, actor: CONSOLE_ACTOR }));
     } catch (error) {
       if (error instanceof Error && error.name === "NormalizationError") {
         return c.html(
@@ -267,22 +258,6 @@ export function workflowRoutes(ctx: ConsoleContext): Hono<ConsoleEnv> {
       }
       throw error;
     }
-    const run = buildRunRecord(stored, result, {
-      runId: newRunId(),
-      actor: { kind: "api", id: CONSOLE_ACTOR },
-      startedAt,
-      finishedAt: ctx.now(),
-      input,
-      inputHash: "",
-      dryRun: true,
-    });
-    await saveRuns(ctx.kv, [{ run, input }], { retentionDays: ctx.config.retentionDays });
-    await appendAudit(ctx.kv, {
-      actor: CONSOLE_ACTOR,
-      action: "workflow.dry_run",
-      target: stored.id,
-      details: { run_id: run.id, outcome: run.outcome },
-    });
     return c.redirect(`/runs/${run.id}`, 303);
   });
 

@@ -10,14 +10,12 @@ import { HTTPException } from "hono/http-exception";
 import type { Context } from "hono";
 import { exportMispWorkflow } from "../../engine/misp_codec.ts";
 import type { JsonObject, Workflow } from "../../engine/model.ts";
-import { runWorkflow } from "../../engine/run_workflow.ts";
 import { validateWorkflow } from "../../engine/validate.ts";
 import { parseWorkflowSource } from "../../engine/workflow_source.ts";
 import { stringifyWorkflowYaml } from "../../engine/yaml_codec.ts";
 import { MODULE_CATALOG } from "../../modules/registry.ts";
 import { appendAudit } from "../../store/audit.ts";
 import { ConflictError } from "../../store/errors.ts";
-import { saveRuns } from "../../store/runs.ts";
 import type { SourceFormat, StoredWorkflow } from "../../store/types.ts";
 import {
   createWorkflow,
@@ -31,7 +29,7 @@ import {
 } from "../../store/workflows.ts";
 import { RequestProblemsError } from "../errors.ts";
 import type { AppEnv, ServerContext } from "../deps.ts";
-import { buildRunRecord, newRunId } from "../run_record.ts";
+import { dryRunWorkflow } from "../dry_run.ts";
 import { parseJsonBody } from "./json_body.ts";
 
 /** The actor every admin API change is recorded under. */
@@ -252,29 +250,7 @@ export function workflowRoutes(ctx: ServerContext): Hono<AppEnv> {
   app.post("/:id/dry-run", async (c) => {
     const stored = await load(c.req.param("id"));
     const input = parseJsonBody(await c.req.text()) as JsonObject;
-    const startedAt = ctx.now();
-    const result = await runWorkflow(stored.workflow, input, {
-      services: ctx.services,
-      modules: ctx.modules,
-      dryRun: true,
-      workflowId: stored.id,
-    });
-    const run = buildRunRecord(stored, result, {
-      runId: newRunId(),
-      actor: { kind: "api", id: API_ACTOR },
-      startedAt,
-      finishedAt: ctx.now(),
-      input,
-      inputHash: "",
-      dryRun: true,
-    });
-    await saveRuns(ctx.kv, [{ run, input }], { retentionDays: ctx.config.retentionDays });
-    await appendAudit(ctx.kv, {
-      actor: API_ACTOR,
-      action: "workflow.dry_run",
-      target: stored.id,
-      details: { run_id: run.id, outcome: run.outcome },
-    });
+    const { run, result } = await dryRunWorkflow(ctx, stored, { input, actor: API_ACTOR });
     return c.json({ run, verdict: result.success ? "allow" : "block" });
   });
 
