@@ -6,24 +6,16 @@
  * @module
  */
 
+import { offlineServices } from "../modules/offline_services.ts";
 import type { JsonObject, Workflow } from "../engine/model.ts";
 import { runWorkflow } from "../engine/run_workflow.ts";
-import { renderTemplate } from "../engine/template.ts";
 import type { ModuleServices } from "../modules/services.ts";
 import { requireTrigger } from "../triggers/catalogue.ts";
 import { randomEvent } from "../tests/fixtures/random_event.ts";
 
 const SIZES = [1_000, 10_000, 100_000];
 
-const SERVICES: ModuleServices = {
-  outboundFetch: null,
-  misp: null,
-  mail: null,
-  zmq: null,
-  renderTemplate,
-  now: () => Date.now(),
-  secrets: [],
-};
+const SERVICES: ModuleServices = offlineServices();
 
 /**
  * Blocks a publication that carries a TLP tag, is shared beyond the organisation or not, has an

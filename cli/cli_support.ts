@@ -1,12 +1,9 @@
 /**
  * What the command-line tools share: argument parsing, output lines, one-line failures and the
- * offline services a dry run uses.
+ * exit codes.
  *
  * @module
  */
-
-import type { ModuleServices } from "../modules/services.ts";
-import { renderTemplate } from "../engine/template.ts";
 
 /** Exit code for bad input (unreadable file, broken YAML, unknown trigger…). */
 export const EXIT_BAD_INPUT = 2;
@@ -105,17 +102,4 @@ export async function runCli(main: () => Promise<number>): Promise<never> {
     code = EXIT_BAD_INPUT;
   }
   Deno.exit(code);
-}
-
-/** Services for offline dry runs: templates render, every integration is off. */
-export function offlineServices(): ModuleServices {
-  return {
-    outboundFetch: null,
-    misp: null,
-    mail: null,
-    zmq: null,
-    renderTemplate,
-    now: () => Date.now(),
-    secrets: [],
-  };
 }

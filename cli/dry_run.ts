@@ -8,7 +8,6 @@ import { MODULE_CATALOG } from "../modules/registry.ts";
 import { requireTrigger } from "../triggers/catalogue.ts";
 import {
   EXIT_BAD_INPUT,
-  offlineServices,
   oneLine,
   parseArgs,
   printLine,
@@ -16,6 +15,7 @@ import {
   runCli,
   UsageError,
 } from "./cli_support.ts";
+import { offlineServices } from "../modules/offline_services.ts";
 import { loadWorkflow } from "./load_workflow.ts";
 import { isRunId, printStoredDryRun } from "./stored_run.ts";
 import { formatTraceTree, formatVerdict } from "./trace_tree.ts";

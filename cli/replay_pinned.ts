@@ -11,7 +11,8 @@ import type { JsonObject, Outcome, TraceEntry } from "../engine/model.ts";
 import { describeNodeDiff, diffRuns } from "../engine/run_diff.ts";
 import { runWorkflow } from "../engine/run_workflow.ts";
 import type { Workflow } from "../engine/model.ts";
-import { offlineServices, parseArgs, printLine, runCli, UsageError } from "./cli_support.ts";
+import { offlineServices } from "../modules/offline_services.ts";
+import { parseArgs, printLine, runCli, UsageError } from "./cli_support.ts";
 import { loadWorkflow } from "./load_workflow.ts";
 
 const USAGE = "Usage: replay-pinned [<pinned-dir>] [--workflows <dir>]";

@@ -12,7 +12,8 @@ import { runWorkflow } from "../engine/run_workflow.ts";
 import { getRun, getRunInput } from "../store/runs.ts";
 import type { RunRecord } from "../store/types.ts";
 import { getWorkflowVersion } from "../store/workflows.ts";
-import { offlineServices, printLine, UsageError } from "./cli_support.ts";
+import { offlineServices } from "../modules/offline_services.ts";
+import { printLine, UsageError } from "./cli_support.ts";
 import { kvPathFromEnv } from "./kv_path.ts";
 import { formatTraceTree, formatVerdict } from "./trace_tree.ts";
 

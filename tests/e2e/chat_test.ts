@@ -15,7 +15,8 @@ import { listRuns } from "../../store/runs.ts";
 import { slackSignature } from "../bot/chat_harness.ts";
 import { startSlackApi } from "../fakes/slack_api.ts";
 import { startTelegramApi } from "../fakes/telegram_api.ts";
-import { LOOPBACK_ENV, offlineServices, realEvent, waitFor } from "../server/test_app.ts";
+import { offlineServices } from "../../modules/offline_services.ts";
+import { LOOPBACK_ENV, realEvent, waitFor } from "../server/test_app.ts";
 
 const ADMIN_TOKEN = "e2e-admin-token-0123456789";
 const SIGNING_SECRET = "e2e-signing-secret";

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { offlineServices } from "../../modules/offline_services.ts";
 import type {
   JsonObject,
   ModuleDescriptor,
@@ -15,7 +16,6 @@ import type {
 import type { ModuleContext, WorkflowModule } from "../../modules/module.ts";
 import type { ModuleServices } from "../../modules/services.ts";
 import type { ModuleLookup } from "../../engine/walker.ts";
-import { renderTemplate } from "../../engine/template.ts";
 
 /** Builds a descriptor with Flowgate's defaults for the fields a test does not care about. */
 export function descriptor(
@@ -119,15 +119,7 @@ export function workflowOf(trigger: string, nodes: WorkflowNode[], name = "test-
 
 /** Services with real templates and every integration off. */
 export function testServices(secrets: string[] = []): ModuleServices {
-  return {
-    outboundFetch: null,
-    misp: null,
-    mail: null,
-    zmq: null,
-    renderTemplate,
-    now: () => 0,
-    secrets,
-  };
+  return offlineServices({ now: () => 0, secrets });
 }
 
 /** A small core-format event with the given event tags. */

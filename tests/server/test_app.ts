@@ -6,8 +6,8 @@
  * @module
  */
 
+import { offlineServices } from "../../modules/offline_services.ts";
 import type { Hono } from "hono";
-import { renderTemplate } from "../../engine/template.ts";
 import type { ModuleLookup } from "../../engine/walker.ts";
 import type { ModuleServices } from "../../modules/services.ts";
 import { ensureAdminToken } from "../../store/admin_token.ts";
@@ -44,20 +44,6 @@ export interface TestApp extends AsyncDisposable {
   admin(path: string, init?: RequestInit): Promise<Response>;
   /** `app.request` from loopback without credentials. */
   request(path: string, init?: RequestInit): Promise<Response>;
-}
-
-/** Module services with every integration off. */
-export function offlineServices(overrides: Partial<ModuleServices> = {}): ModuleServices {
-  return {
-    outboundFetch: null,
-    misp: null,
-    mail: null,
-    zmq: null,
-    renderTemplate,
-    now: Date.now,
-    secrets: [],
-    ...overrides,
-  };
 }
 
 /** Starts an app on a fresh in-memory KV. */
