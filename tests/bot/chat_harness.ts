@@ -20,6 +20,27 @@ import { startTelegramApi, type TelegramApi } from "../fakes/telegram_api.ts";
 import { LOOPBACK_ENV, startTestApp, type TestApp } from "../server/test_app.ts";
 
 /** Slack's signing secret in tests. */
+/** The workflow the chat tests run: blocks the publication of tlp:red events. */
+export const RED_GATE_YAML = `
+name: red-gate
+description: Block the publication of tlp:red events
+trigger: event-publish
+enabled: true
+start: tlp-red
+nodes:
+  tlp-red:
+    module: tag-if
+    params:
+      scope: event
+      condition: in_or
+      tags: [tlp:red]
+    then: stop
+  stop:
+    module: stop-execution
+    params:
+      message: "Publication blocked: tlp:red"
+`;
+
 export const SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
 /** Slack bot token the fake accepts. */
 export const SLACK_TOKEN = "xoxb-test-token";

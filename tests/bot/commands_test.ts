@@ -11,26 +11,7 @@ import { putChatRole, putChatVenue } from "../../store/chat_roles.ts";
 import { listRuns } from "../../store/runs.ts";
 import { decideVerdict } from "../../server/verdict.ts";
 import { realEvent, startTestApp, type TestApp } from "../server/test_app.ts";
-
-const YAML = `
-name: red-gate
-description: Block tlp:red events
-trigger: event-publish
-enabled: true
-start: tlp-red
-nodes:
-  tlp-red:
-    module: tag-if
-    params:
-      scope: event
-      condition: in_or
-      tags: [tlp:red]
-    then: stop
-  stop:
-    module: stop-execution
-    params:
-      message: "Publication blocked: tlp:red"
-`;
+import { RED_GATE_YAML } from "./chat_harness.ts";
 
 const ROOM = "C0ROOM";
 
@@ -38,7 +19,7 @@ async function setup(test: TestApp): Promise<ChatCore> {
   const response = await test.admin("/api/workflows", {
     method: "POST",
     headers: { "Content-Type": "application/yaml" },
-    body: YAML,
+    body: RED_GATE_YAML,
   });
   assert.equal(response.status, 201, await response.text());
   for (const [user, role] of [["UV", "viewer"], ["UR", "responder"], ["UA", "admin"]] as const) {

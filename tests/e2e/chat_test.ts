@@ -12,7 +12,7 @@ import { listAudit } from "../../store/audit.ts";
 import { getChatCard } from "../../store/chat_cards.ts";
 import { bootstrapChatAdmins } from "../../store/chat_roles.ts";
 import { listRuns } from "../../store/runs.ts";
-import { slackSignature } from "../bot/chat_harness.ts";
+import { RED_GATE_YAML, slackSignature } from "../bot/chat_harness.ts";
 import { startSlackApi } from "../fakes/slack_api.ts";
 import { startTelegramApi } from "../fakes/telegram_api.ts";
 import { offlineServices } from "../../modules/offline_services.ts";
@@ -25,26 +25,6 @@ const TELEGRAM_TOKEN = "5151:E2E-token";
 const TELEGRAM_SECRET = "e2e_secret-token";
 const SLACK_CHANNEL = "C0E2E";
 const TELEGRAM_GROUP = "-100777";
-
-const WORKFLOW = `
-name: red-gate
-description: Block the publication of tlp:red events
-trigger: event-publish
-enabled: true
-start: tlp-red
-nodes:
-  tlp-red:
-    module: tag-if
-    params:
-      scope: event
-      condition: in_or
-      tags: [tlp:red]
-    then: stop
-  stop:
-    module: stop-execution
-    params:
-      message: "Publication blocked: tlp:red"
-`;
 
 async function redEvent(): Promise<Record<string, unknown>> {
   const event = await realEvent();
@@ -181,7 +161,7 @@ Deno.test("chat end to end: commands, roles, announcements, buttons and refusals
     const created = await admin("/api/workflows", {
       method: "POST",
       headers: { "Content-Type": "application/yaml" },
-      body: WORKFLOW,
+      body: RED_GATE_YAML,
     });
     assert.equal(created.status, 201);
   });
