@@ -10,12 +10,12 @@ import { node, workflowOf } from "../engine/fake_modules.ts";
 import { realEvent, waitFor } from "../server/test_app.ts";
 import {
   type ChatHarness,
-  nextUpdateId,
   SLACK_CHANNEL,
   SLACK_RESPONDER,
   startChatHarness,
   TELEGRAM_CHAT,
   TELEGRAM_RESPONDER,
+  telegramCallbackUpdate,
 } from "./chat_harness.ts";
 
 async function blockRun(h: ChatHarness, options: { tlpRed?: boolean } = {}) {
@@ -32,24 +32,6 @@ async function blockRun(h: ChatHarness, options: { tlpRed?: boolean } = {}) {
   });
   assert.equal(verdict.allow, false);
   return (await getRun(h.test.kv, verdict.runIds[0]!))!;
-}
-
-function callbackUpdate(runId: string, action: string, messageId: number) {
-  return {
-    "update_id": nextUpdateId(),
-    "callback_query": {
-      id: `cb-${nextUpdateId()}`,
-      from: { id: Number(TELEGRAM_RESPONDER), "is_bot": false, "first_name": "Resp" },
-      "chat_instance": "ci",
-      data: `fg:${action}:${runId}`,
-      message: {
-        "message_id": messageId,
-        date: Math.floor(Date.now() / 1_000),
-        chat: { id: Number(TELEGRAM_CHAT), type: "supergroup", title: "SOC" },
-        text: "card",
-      },
-    },
-  };
 }
 
 Deno.test("a blocked run is announced as a card with buttons in both chats", async () => {
@@ -130,7 +112,7 @@ Deno.test("pressing Replay on Slack and Telegram records each press once and edi
   await waitFor(() => Promise.resolve(h.slack.calls.some((call) => call.method === "respond")));
   assert.equal((await h.blockAction("replay", run.id, { messageTs: slackTs })).status, 200);
 
-  const update = callbackUpdate(run.id, "replay", telegramMessageId);
+  const update = telegramCallbackUpdate(run.id, "replay", { messageId: telegramMessageId });
   assert.equal((await h.telegramUpdate(update)).status, 200);
   assert.equal((await h.telegramUpdate(update)).status, 200);
 
@@ -165,7 +147,7 @@ Deno.test("pressing Replay on Slack and Telegram records each press once and edi
 Deno.test("Approve and Deny say so when the server has no approval service", async () => {
   await using h = await startChatHarness();
   const run = await blockRun(h);
-  await h.telegramUpdate(callbackUpdate(run.id, "deny", 1));
+  await h.telegramUpdate(telegramCallbackUpdate(run.id, "deny", { messageId: 1 }));
   const answer = h.telegram.calls.find((call) => call.method === "answerCallbackQuery");
   assert.match(String(answer?.payload.text), /Approvals are not available on this Flowgate server/);
   assert.equal(await getChatCard(h.test.kv, run.id), null);
@@ -179,7 +161,7 @@ Deno.test("Approve and Deny say so when the server has no approval service", asy
 Deno.test("Trace posts the run's path and deciding node; a viewer-less user is refused", async () => {
   await using h = await startChatHarness();
   const run = await blockRun(h);
-  await h.telegramUpdate(callbackUpdate(run.id, "trace", 1));
+  await h.telegramUpdate(telegramCallbackUpdate(run.id, "trace", { messageId: 1 }));
   const reply = h.telegram.calls.find((call) => call.method === "sendMessage");
   assert.match(String(reply?.payload.text), /<pre>0\. trigger \[event-publish\]/);
   assert.match(
@@ -187,9 +169,7 @@ Deno.test("Trace posts the run's path and deciding node; a viewer-less user is r
     /1\. stop \[stop-execution\] failure result false error: Publication blocked by policy/,
   );
 
-  const stranger = callbackUpdate(run.id, "trace", 1);
-  stranger.callback_query.from.id = 777;
-  await h.telegramUpdate(stranger);
+  await h.telegramUpdate(telegramCallbackUpdate(run.id, "trace", { messageId: 1, from: "777" }));
   const answers = h.telegram.calls.filter((call) => call.method === "answerCallbackQuery");
   assert.match(String(answers.at(-1)?.payload.text), /Not allowed: you have no Flowgate role/);
 });

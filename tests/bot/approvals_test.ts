@@ -12,12 +12,12 @@ import { amberEvent, approvalWorkflowYaml } from "../fixtures/approval_setup.ts"
 import { waitFor } from "../server/test_app.ts";
 import {
   type ChatHarness,
-  nextUpdateId,
   SLACK_ADMIN,
   SLACK_RESPONDER,
   startChatHarness,
   TELEGRAM_CHAT,
   TELEGRAM_RESPONDER,
+  telegramCallbackUpdate,
 } from "./chat_harness.ts";
 
 /** Parks the real tlp:amber event on the example require-approval workflow; announces it. */
@@ -39,24 +39,6 @@ async function parkAndAnnounce(h: ChatHarness) {
     approvalId: approval!.id,
     slackTs: card.messages.find((m) => m.platform === "slack")!.message_id,
     telegramId: Number(card.messages.find((m) => m.platform === "telegram")!.message_id),
-  };
-}
-
-function telegramPress(runId: string, action: string, messageId: number, from: string) {
-  return {
-    "update_id": nextUpdateId(),
-    "callback_query": {
-      id: `cb-${nextUpdateId()}`,
-      from: { id: Number(from), "is_bot": false, "first_name": "Someone" },
-      "chat_instance": "ci",
-      data: `fg:${action}:${runId}`,
-      message: {
-        "message_id": messageId,
-        date: Math.floor(Date.now() / 1_000),
-        chat: { id: Number(TELEGRAM_CHAT), type: "supergroup", title: "SOC" },
-        text: "card",
-      },
-    },
   };
 }
 
@@ -102,7 +84,9 @@ Deno.test("Deny pressed in Slack is recorded once and every copy of the card los
   assert.equal(notice?.payload.response_type, "ephemeral");
 
   // A late press from Telegram changes nothing and says why.
-  await h.telegramUpdate(telegramPress(run.id, "approve", telegramId, TELEGRAM_RESPONDER));
+  await h.telegramUpdate(
+    telegramCallbackUpdate(run.id, "approve", { messageId: telegramId, from: TELEGRAM_RESPONDER }),
+  );
   const answer = h.telegram.calls.filter((c) => c.method === "answerCallbackQuery").at(-1);
   assert.match(String(answer?.payload.text), /denied/i);
   assert.equal((await getApproval(h.test.kv, approvalId))!.state, "denied");
@@ -112,7 +96,10 @@ Deno.test("Deny pressed in Slack is recorded once and every copy of the card los
 Deno.test("Deny pressed in Telegram is recorded once, a redelivered update does nothing", async () => {
   await using h = await startChatHarness();
   const { run, approvalId, telegramId } = await parkAndAnnounce(h);
-  const press = telegramPress(run.id, "deny", telegramId, TELEGRAM_RESPONDER);
+  const press = telegramCallbackUpdate(run.id, "deny", {
+    messageId: telegramId,
+    from: TELEGRAM_RESPONDER,
+  });
   assert.equal((await h.telegramUpdate(press)).status, 200);
   assert.equal((await h.telegramUpdate(press)).status, 200);
   const approval = (await getApproval(h.test.kv, approvalId))!;

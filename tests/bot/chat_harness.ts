@@ -286,3 +286,30 @@ export async function startChatHarness(): Promise<ChatHarness> {
 export function nextUpdateId(): number {
   return updateId++;
 }
+
+/** A Telegram callback query: `from` pressed button `action` on the card of `runId` in the SOC chat. */
+export function telegramCallbackUpdate(
+  runId: string,
+  action: string,
+  options: { messageId: number; from?: string },
+): Record<string, unknown> {
+  return {
+    "update_id": nextUpdateId(),
+    "callback_query": {
+      id: `cb-${nextUpdateId()}`,
+      from: {
+        id: Number(options.from ?? TELEGRAM_RESPONDER),
+        "is_bot": false,
+        "first_name": "Resp",
+      },
+      "chat_instance": "ci",
+      data: `fg:${action}:${runId}`,
+      message: {
+        "message_id": options.messageId,
+        date: Math.floor(Date.now() / 1_000),
+        chat: { id: Number(TELEGRAM_CHAT), type: "supergroup", title: "SOC" },
+        text: "card",
+      },
+    },
+  };
+}
