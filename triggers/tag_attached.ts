@@ -4,6 +4,7 @@
  * @module
  */
 
+import { looseEquals } from "../engine/php_compare.ts";
 import type { JsonObject, ParamDescriptor } from "../engine/model.ts";
 import { isPhpEmpty, isPlainObject } from "./json_shape.ts";
 
@@ -35,7 +36,10 @@ export function acceptsTagAttached(raw: JsonObject, params: Record<string, unkno
   const scope = paramValue(params, "scope");
   const locality = paramValue(params, "locality");
   const name = paramValue(params, "tag");
-  const tag = isPlainObject(raw.Tag) ? raw.Tag : {};
+  // Without the attached Tag row the data is MISP's roaming data (what `/query` and MISP's
+  // Webhook send): MISP applied this entry condition itself before handing it over.
+  if (!isPlainObject(raw.Tag)) return true;
+  const tag = raw.Tag;
   if (scope === "attribute" && isPhpEmpty(tag.attribute_id)) return false;
   if (scope === "event" && !isPhpEmpty(tag.attribute_id)) return false;
   if (locality === "local" && isPhpEmpty(tag.local)) return false;
@@ -47,18 +51,4 @@ function paramValue(params: Record<string, unknown>, id: string): unknown {
   const value = params[id];
   if (value !== undefined && value !== null) return value;
   return TAG_ATTACHED_PARAMS.find((param) => param.id === id)?.default ?? "";
-}
-
-const NUMERIC = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
-
-/**
- * PHP 8 `==` between a tag name and a non-empty param: numeric strings compare as numbers, a
- * missing name equals nothing.
- */
-function looseEquals(left: unknown, right: unknown): boolean {
-  if (left === undefined || left === null) return false;
-  const a = String(left);
-  const b = String(right);
-  if (NUMERIC.test(a) && NUMERIC.test(b)) return Number(a) === Number(b);
-  return a === b;
 }

@@ -55,10 +55,10 @@ Deno.test("acceptsTagAttached() matches the tag name when one is set", () => {
   assert.equal(acceptsTagAttached(EVENT_LOCAL, { ...params, tag: "tlp:amber" }), false);
   assert.equal(acceptsTagAttached(EVENT_LOCAL, { ...params, tag: "" }), true);
   assert.equal(acceptsTagAttached({ Tag: { name: "10" } }, { ...params, tag: "1e1" }), true);
-  assert.equal(acceptsTagAttached({}, { ...params, tag: "tlp:red" }), false);
+  assert.equal(acceptsTagAttached({ Tag: { id: "1" } }, { ...params, tag: "tlp:red" }), false);
 });
 
-Deno.test("acceptsTagAttached() passes data without a Tag row only with open params", () => {
-  assert.equal(acceptsTagAttached({ Event: {} }, {}), false);
-  assert.equal(acceptsTagAttached({ Event: {} }, { scope: "any", locality: "any" }), true);
+Deno.test("acceptsTagAttached() passes MISP's roaming data (no Tag row): MISP checked it", () => {
+  assert.equal(acceptsTagAttached({ Event: {} }, {}), true);
+  assert.equal(acceptsTagAttached({ Event: {} }, { scope: "attribute", tag: "tlp:red" }), true);
 });
