@@ -15,7 +15,6 @@ import {
   SLACK_ADMIN,
   SLACK_RESPONDER,
   startChatHarness,
-  TELEGRAM_CHAT,
   TELEGRAM_RESPONDER,
   telegramCallbackUpdate,
 } from "./chat_harness.ts";
