@@ -135,8 +135,11 @@ export interface Workflow {
   nodes: WorkflowNode[];
 }
 
-/** How a run ended. */
-export type Outcome = "success" | "blocked" | "failure" | "pending-approval";
+/**
+ * How a run ended. `retrying`: the walk ended well but a non-blocking action failed transiently
+ * and its queue retries are still due; the run becomes `success` or `failure` once they settle.
+ */
+export type Outcome = "success" | "blocked" | "failure" | "pending-approval" | "retrying";
 
 /**
  * The `observed` key a blocking module sets, with the id of the approval it opened, when it blocks

@@ -1,6 +1,7 @@
 /**
  * In-process metrics rendered as Prometheus text: runs by trigger and outcome, the verdict latency
- * histogram, queue work and dead letters.
+ * histogram, runs that could not be stored, queue work and dead letters. Gauges of durable state
+ * (queue depth, dead letters) are read from KV at scrape time, so they are right after a restart.
  *
  * @module
  */
@@ -26,6 +27,11 @@ export const VERDICT_BUCKETS_S = [
 export interface MetricsSnapshot {
   deadLetters: number;
   workflowsEnabled: number;
+  /**
+   * Queue work accepted and not finished, from KV (`countQueueDepth`). When absent, the gauge
+   * falls back to this process's own count, which knows nothing of earlier processes.
+   */
+  queueDepth?: number;
 }
 
 /** Counters and histograms of one Flowgate process. */
@@ -39,6 +45,7 @@ export class Metrics {
   #queueHandled = new Map<string, number>();
   #intakes = 0;
   #duplicates = 0;
+  #storeFailures = new Map<string, number>();
 
   /** Counts one finished run. */
   recordRun(trigger: string, outcome: string): void {
@@ -56,6 +63,12 @@ export class Metrics {
     }
     this.#latencySum += seconds;
     this.#latencyCount++;
+  }
+
+  /** Counts runs that could not be stored (their verdict or queue work went on without them). */
+  recordRunStoreFailure(trigger: string, runs = 1): void {
+    const key = `trigger="${escapeLabel(trigger)}"`;
+    this.#storeFailures.set(key, (this.#storeFailures.get(key) ?? 0) + runs);
   }
 
   /** Counts a webhook intake, or a resend answered from the de-duplication window. */
@@ -94,12 +107,20 @@ export class Metrics {
     lines.push(`flowgate_verdict_latency_seconds_bucket{le="+Inf"} ${this.#latencyCount}`);
     lines.push(`flowgate_verdict_latency_seconds_sum ${this.#latencySum}`);
     lines.push(`flowgate_verdict_latency_seconds_count ${this.#latencyCount}`);
+    family(
+      "flowgate_run_store_failures_total",
+      "counter",
+      "Runs that could not be stored; their verdict was answered all the same",
+    );
+    for (const [labels, value] of this.#storeFailures) {
+      lines.push(`flowgate_run_store_failures_total{${labels}} ${value}`);
+    }
     family("flowgate_webhook_intakes_total", "counter", "Webhooks accepted durably");
     lines.push(`flowgate_webhook_intakes_total ${this.#intakes}`);
     family("flowgate_webhook_duplicates_total", "counter", "Webhook resends de-duplicated");
     lines.push(`flowgate_webhook_duplicates_total ${this.#duplicates}`);
-    family("flowgate_queue_depth", "gauge", "Queue messages enqueued by this process, not handled");
-    lines.push(`flowgate_queue_depth ${this.#queuePending}`);
+    family("flowgate_queue_depth", "gauge", "Queue work accepted and not finished yet");
+    lines.push(`flowgate_queue_depth ${snapshot.queueDepth ?? this.#queuePending}`);
     family("flowgate_queue_handled_total", "counter", "Queue messages handled by kind");
     for (const [kind, value] of this.#queueHandled) {
       lines.push(`flowgate_queue_handled_total{kind="${escapeLabel(kind)}"} ${value}`);

@@ -6,7 +6,7 @@
  */
 
 import { monotonicFactory } from "ulid";
-import type { JsonObject, RunActor, RunResult } from "../engine/model.ts";
+import type { JsonObject, RunActor, RunResult, Workflow } from "../engine/model.ts";
 import type { RunRecord, StoredWorkflow } from "../store/types.ts";
 import { eventSummary } from "../triggers/event_summary.ts";
 
@@ -36,11 +36,16 @@ export interface RunRecordOptions {
   replayOf?: string;
   mode?: "original" | "current";
   timedOut?: boolean;
+  /**
+   * True when the run's transient action failures (`result.retries`) are retried from the queue:
+   * a run whose walk succeeded is then `retrying` until its attempts settle.
+   */
+  retriesQueued?: boolean;
 }
 
 /** Builds the stored record of one run. */
 export function buildRunRecord(
-  stored: Pick<StoredWorkflow, "id" | "name" | "version" | "workflow">,
+  stored: Pick<StoredWorkflow, "id" | "name" | "version"> & { workflow: Pick<Workflow, "trigger"> },
   result: RunResult,
   options: RunRecordOptions,
 ): RunRecord {
@@ -54,7 +59,9 @@ export function buildRunRecord(
     started_at: new Date(options.startedAt).toISOString(),
     finished_at: new Date(options.finishedAt).toISOString(),
     duration_ms: result.duration_ms,
-    outcome: result.outcome,
+    outcome: options.retriesQueued && result.retries.length > 0 && result.outcome === "success"
+      ? "retrying"
+      : result.outcome,
     success: result.success,
     errors: result.errors,
     dry_run: options.dryRun,

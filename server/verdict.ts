@@ -1,12 +1,15 @@
 /**
  * The blocking path: run a trigger's enabled workflows in `order` under the verdict deadline and
- * answer allow or block, saving every run in one group commit.
+ * answer allow or block, saving every run in one group commit. The verdict never depends on
+ * whether its runs could be stored: a failed save is logged, counted and alerted, not answered.
  *
  * @module
  */
 
+import { log } from "../engine/log.ts";
 import type { JsonObject, RunActor, RunResult } from "../engine/model.ts";
 import { runWorkflow } from "../engine/run_workflow.ts";
+import { cutText } from "../store/cut_text.ts";
 import { listEnabledWorkflows } from "../store/workflows.ts";
 import { type RunToSave, saveRuns } from "../store/runs.ts";
 import type { StoredWorkflow } from "../store/types.ts";
@@ -17,6 +20,32 @@ import { buildRunRecord, newRunId } from "./run_record.ts";
 
 /** Most requests whose runs share one `saveRuns` call. */
 export const RUN_BATCH_SIZE = 32;
+
+/**
+ * Most characters of the block reason MISP is answered (16 KiB of text); the rest is cut with a
+ * marker naming the run, whose record keeps the whole text.
+ */
+export const MAX_VERDICT_REASON_CHARS = 16_384;
+
+/**
+ * No verdict could be reached because the store could not say which workflows are enabled. The
+ * caller must not allow: `/query` answers MISP a block (`{"error": …}`) with this message.
+ */
+export class VerdictUnavailableError extends Error {
+  /** The trigger no verdict could be reached for. */
+  readonly trigger: string;
+
+  /** Builds the error; `cause` is the store's error. */
+  constructor(trigger: string, options?: ErrorOptions) {
+    super(
+      `Cannot decide on trigger "${trigger}": the enabled workflows could not be read from the ` +
+        "store; blocked to be safe",
+      options,
+    );
+    this.name = "VerdictUnavailableError";
+    this.trigger = trigger;
+  }
+}
 
 /**
  * The verdict path's group commit: the runs of concurrent requests are saved together; each
@@ -61,6 +90,15 @@ export interface VerdictOptions {
  * Runs the enabled workflows of `trigger` on `data`, first block wins. The whole answer stays
  * within `config.verdictTimeoutMs`: a workflow still running at the deadline follows its
  * `on_timeout` policy and its run is recorded with `timed_out: true`.
+ *
+ * The runs are saved before the answer, but a failed save does not change it: the failure is
+ * logged at error level with the run ids, counted (`flowgate_run_store_failures_total`), and a
+ * block is still announced to chat. Queue follow-ups (deferred sub-walks, action retries) are
+ * scheduled once the runs are stored, so a retry always finds its run; failing to schedule them
+ * is logged the same way.
+ *
+ * @throws {VerdictUnavailableError} when the enabled workflows cannot be read: no verdict exists,
+ *   and the caller must answer a block
  */
 export async function decideVerdict(
   ctx: ServerContext,
@@ -70,9 +108,14 @@ export async function decideVerdict(
 ): Promise<Verdict> {
   const started = performance.now();
   const deadline = started + ctx.config.verdictTimeoutMs;
-  const workflows = await listEnabledWorkflows(ctx.kv, trigger);
+  let workflows: StoredWorkflow[];
+  try {
+    workflows = await listEnabledWorkflows(ctx.kv, trigger);
+  } catch (error) {
+    throw new VerdictUnavailableError(trigger, { cause: error });
+  }
   const runs: RunToSave[] = [];
-  const followUps: Promise<void>[] = [];
+  const followUps: (() => Promise<void>)[] = [];
   let verdict: Verdict = { allow: true, errors: [], runIds: [] };
 
   for (const stored of workflows) {
@@ -88,6 +131,7 @@ export async function decideVerdict(
       inputHash: "",
       dryRun: false,
       timedOut,
+      retriesQueued: true,
     });
     runs.push({
       run: record,
@@ -95,9 +139,9 @@ export async function decideVerdict(
       ...(options.inputJson === undefined ? {} : { inputJson: options.inputJson }),
     });
     verdict.runIds.push(runId);
-    ctx.metrics.recordRun(trigger, result.outcome);
+    ctx.metrics.recordRun(trigger, record.outcome);
     if (result.deferred.length > 0 || result.retries.length > 0) {
-      followUps.push(scheduleFollowUps(ctx, stored, runId, result));
+      followUps.push(() => scheduleFollowUps(ctx, stored, runId, result));
     }
     if (!result.success) {
       verdict = { allow: false, errors: result.errors, runIds: verdict.runIds };
@@ -105,22 +149,82 @@ export async function decideVerdict(
     }
   }
   if (runs.length > 0) {
-    await Promise.all([
-      ctx.runs.submit(runs),
-      ...followUps,
-    ]);
-    // Detached: the chat card must not cost the verdict any time.
-    if (!verdict.allow) ctx.announceBlockedRun?.(runs.at(-1)!.run);
+    await storeVerdictRuns(ctx, trigger, verdict, runs);
+    const scheduled = await Promise.allSettled(followUps.map((schedule) => schedule()));
+    for (const outcome of scheduled) {
+      if (outcome.status === "rejected") {
+        log.error("Cannot schedule the queue follow-ups of a verdict run", {
+          trigger,
+          run_ids: verdict.runIds,
+          error: describeError(outcome.reason),
+        });
+      }
+    }
+    try {
+      // Detached: the chat card must not cost the verdict any time.
+      if (!verdict.allow) ctx.announceBlockedRun?.(runs.at(-1)!.run);
+    } catch (error) {
+      log.error("Cannot announce a blocked run", {
+        run_id: verdict.runIds.at(-1),
+        error: describeError(error),
+      });
+    }
   }
   ctx.metrics.recordVerdict(trigger, verdict.allow, performance.now() - started);
   return verdict;
 }
 
-/** The answer MISP reads: `{"data": true}` to allow, `{"error": "<reasons>"}` to block. */
+/** Saves a verdict's runs; a failure is logged and counted, never thrown. */
+async function storeVerdictRuns(
+  ctx: ServerContext,
+  trigger: string,
+  verdict: Verdict,
+  runs: RunToSave[],
+): Promise<void> {
+  try {
+    await ctx.runs.submit(runs);
+  } catch (error) {
+    ctx.metrics.recordRunStoreFailure(trigger, runs.length);
+    log.error("Cannot store the runs of a verdict; the verdict was answered all the same", {
+      trigger,
+      verdict: verdict.allow ? "allow" : "block",
+      run_ids: verdict.runIds,
+      error: describeError(error),
+    });
+  }
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
+/**
+ * The answer MISP reads: `{"data": true}` to allow, `{"error": "<reasons>"}` to block. The
+ * reasons are cut at `MAX_VERDICT_REASON_CHARS` with a marker naming the deciding run.
+ */
 export function verdictBody(verdict: Verdict): { data: true } | { error: string } {
   if (verdict.allow) return { data: true };
   const reasons = verdict.errors.filter((error) => error.trim() !== "");
-  return { error: reasons.length > 0 ? reasons.join("\n") : "Blocked by a Flowgate workflow" };
+  if (reasons.length === 0) return { error: "Blocked by a Flowgate workflow" };
+  const runId = verdict.runIds.at(-1);
+  return {
+    error: cutJoined(reasons, MAX_VERDICT_REASON_CHARS, runId && `Flowgate run ${runId}`),
+  };
+}
+
+/**
+ * `parts` joined by newlines and cut at `max` characters with a marker, without building the
+ * whole join: the reasons of a block may hold megabytes of event text.
+ */
+function cutJoined(parts: string[], max: number, where: string | undefined): string {
+  let text = "";
+  let totalChars = 0;
+  for (const [i, part] of parts.entries()) {
+    const piece = i === 0 ? part : "\n" + part;
+    totalChars += piece.length;
+    if (text.length <= max) text += piece.slice(0, max + 1 - text.length);
+  }
+  return cutText(text, max, { totalChars, ...(where ? { where } : {}) });
 }
 
 async function runWithDeadline(
@@ -145,6 +249,7 @@ async function runWithDeadline(
     modules: ctx.modules,
     dryRun: false,
     signal: controller.signal,
+    deadline,
     workflowId: stored.id,
   });
   try {

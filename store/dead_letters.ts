@@ -31,8 +31,8 @@ export async function addDeadLetter(kv: Deno.Kv, letter: NewDeadLetter): Promise
 }
 
 /**
- * The key a queue message names in `keysIfUndelivered` (with the intake's ULID), so a message the
- * queue gives up on shows up among the dead letters.
+ * The key a queue message names in `keysIfUndelivered` (with the intake's or job's ULID), so a
+ * message the queue gives up on shows up among the dead letters.
  */
 export function deadLetterKey(id: string): Deno.KvKey {
   return [KEY_DEAD_LETTERS, id];
@@ -65,7 +65,8 @@ function asDeadLetter(value: unknown): DeadLetter {
   if (letter && typeof letter.id === "string" && typeof letter.kind === "string") {
     return letter as DeadLetter;
   }
-  const id = (value as { intake_id?: string } | null)?.intake_id ?? "";
+  const message = value as { intake_id?: string; job_id?: string } | null;
+  const id = message?.intake_id ?? message?.job_id ?? "";
   return {
     id,
     at: id ? new Date(decodeTime(id)).toISOString() : "",

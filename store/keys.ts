@@ -27,8 +27,18 @@ export const KEY_RUNS_BY_WORKFLOW = "runs_by_workflow";
 export const KEY_RUNS_BY_TRIGGER = "runs_by_trigger";
 /** Index: `["runs_by_outcome", outcome, runId]` → null. */
 export const KEY_RUNS_BY_OUTCOME = "runs_by_outcome";
-/** Index: `["runs_by_event", eventUuid, runId]` → null. */
+/** Index: `["runs_by_event", eventUuid, runId]` → null; absent when the uuid had to be cut. */
 export const KEY_RUNS_BY_EVENT = "runs_by_event";
+/**
+ * A run's whole `errors` when its summary holds them cut: `["run_errors", runId, chunk]` →
+ * `Uint8Array` of JSON. `getRun` reads them back.
+ */
+export const KEY_RUN_ERRORS = "run_errors";
+/**
+ * Queue retries of a run's failed actions: `["run_attempts", runId, nodeId, attempt]` →
+ * `RunAttempt`, attempt 1 being the run itself.
+ */
+export const KEY_RUN_ATTEMPTS = "run_attempts";
 
 /** Audit log: `["audit", id]` → `AuditEntry`, newest last in key order. */
 export const KEY_AUDIT = "audit";
@@ -68,8 +78,27 @@ export const COMMIT_BUDGET_BYTES = 786_432;
 export const COMMIT_BUDGET_KEY_BYTES = 73_728;
 /** Largest stored workflow (JSON bytes); bigger ones are refused rather than chunked. */
 export const MAX_WORKFLOW_VALUE_BYTES = 60_000;
-/** Largest run summary (JSON bytes, trace excluded). */
+/** Largest run summary (JSON bytes, trace excluded); the caps below keep every summary under it. */
 export const MAX_RUN_SUMMARY_BYTES = 60_000;
+/** Characters of `event.info` a run summary keeps; the whole text stays in the run's input. */
+export const MAX_RUN_EVENT_INFO_CHARS = 2_048;
+/**
+ * Characters of `event.uuid`, `event.id` and `event.timestamp` a run summary keeps (a real one
+ * is under 40); a cut uuid gets no `runs_by_event` entry.
+ */
+export const MAX_RUN_EVENT_KEY_CHARS = 256;
+/** Characters of each error message a run summary keeps; the whole list is in `run_errors`. */
+export const MAX_RUN_ERROR_CHARS = 2_048;
+/** Error messages a run summary keeps; one more line says how many were left out. */
+export const MAX_RUN_ERRORS = 10;
+/** Characters of any other string of a run summary (workflow name, actor id, node id…). */
+export const MAX_RUN_TEXT_CHARS = 512;
+/** Largest key part an index entry is written for, in UTF-8 bytes, well under `MAX_KEY_BYTES`. */
+export const MAX_INDEX_KEY_PART_BYTES = 1_024;
+/** Characters of an attempt's error message (`run_attempts`). */
+export const MAX_RUN_ATTEMPT_ERROR_CHARS = 4_096;
+/** Intakes and queue jobs `countQueueDepth` looks at per scrape, newest first, each. */
+export const MAX_QUEUE_DEPTH_SCAN = 2_000;
 
 /** One day in milliseconds. */
 export const DAY_MS = 86_400_000;

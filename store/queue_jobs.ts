@@ -1,7 +1,8 @@
 /**
  * Queue jobs of the server (deferred `concurrent-task` sub-walks, action retries): a payload too
  * big for a queue message is stored chunked, and the message, enqueued in the same commit as the
- * job's summary, only names it. Done markers make handlers idempotent under redelivery.
+ * job's summary, only names it. Done markers make handlers idempotent under redelivery and tell
+ * `countQueueDepth` what is finished.
  *
  * Added by the server helper (store/keys.ts is owned by the store helper, so the prefixes live
  * here).
@@ -12,6 +13,7 @@
 import { monotonicFactory } from "ulid";
 import { decodeJson, encodeJson, readChunks, splitChunks } from "./chunks.ts";
 import { planCommits, type PlannedSet } from "./commit_plan.ts";
+import { deadLetterKey } from "./dead_letters.ts";
 import { DAY_MS, QUEUE_BACKOFF_MS } from "./keys.ts";
 
 /** Job summaries: `["queue_jobs", jobId]` → `QueueJob`. */
@@ -24,6 +26,16 @@ export const KEY_QUEUE_DONE = "queue_done";
 export const QUEUE_JOB_RETENTION_MS = 7 * DAY_MS;
 
 const nextId = monotonicFactory();
+
+/** The done-marker id of a queue job. */
+export function jobWorkId(jobId: string): string {
+  return `job:${jobId}`;
+}
+
+/** The done-marker id of a webhook intake (set once the queue finished with it). */
+export function intakeWorkId(intakeId: string): string {
+  return `intake:${intakeId}`;
+}
 
 /** A job's summary. */
 export interface QueueJob {
@@ -51,7 +63,8 @@ export interface EnqueueJobOptions {
 
 /**
  * Stores a job's payload and enqueues its message; the message goes in the same commit as the
- * summary, written last, so a delivered message always finds its whole payload.
+ * summary, written last, so a delivered message always finds its whole payload. A message the
+ * queue gives up delivering lands among the dead letters under the job's id.
  */
 export async function enqueueJob(kv: Deno.Kv, options: EnqueueJobOptions): Promise<string> {
   const id = nextId();
@@ -78,6 +91,7 @@ export async function enqueueJob(kv: Deno.Kv, options: EnqueueJobOptions): Promi
       atomic.enqueue(message, {
         delay: options.delayMs ?? 0,
         backoffSchedule: [...QUEUE_BACKOFF_MS],
+        keysIfUndelivered: [deadLetterKey(id)],
       });
     }
     const result = await atomic.commit();

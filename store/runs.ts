@@ -1,25 +1,23 @@
 /**
  * Run repository: runs with chunked traces and content-addressed chunked inputs, indexes by
- * workflow, trigger, outcome, event and time, group commits, retention and cursor paging.
+ * workflow, trigger, outcome, event and time, group commits, retention and cursor paging. No run
+ * is refused for its size: oversized summary fields are cut with a marker (`fitRunSummary`), the
+ * whole error list then kept chunked under `run_errors`.
  *
  * @module
  */
 
 import { encodeTime } from "ulid";
 import type { Outcome, TraceEntry } from "../engine/model.ts";
-import {
-  decodeJson,
-  encodeJson,
-  jsonByteLength,
-  readChunks,
-  sha256Hex,
-  splitChunks,
-} from "./chunks.ts";
+import { decodeJson, encodeJson, readChunks, sha256Hex, splitChunks } from "./chunks.ts";
 import { commitPlanned, type CommitUnit, planCommits } from "./commit_plan.ts";
+import { fitRunSummary } from "./fit_run_summary.ts";
+import { listRunAttempts } from "./run_attempts.ts";
 import {
   DAY_MS,
   DEFAULT_PAGE_SIZE,
   DEFAULT_RUN_RETENTION_DAYS,
+  KEY_RUN_ERRORS,
   KEY_RUN_INPUTS,
   KEY_RUN_TRACES,
   KEY_RUNS,
@@ -28,14 +26,19 @@ import {
   KEY_RUNS_BY_TRIGGER,
   KEY_RUNS_BY_WORKFLOW,
   MAX_GET_MANY_KEYS,
+  MAX_INDEX_KEY_PART_BYTES,
   MAX_LIST_SCAN,
   MAX_PAGE_SIZE,
-  MAX_RUN_SUMMARY_BYTES,
 } from "./keys.ts";
 import type { Page, RunRecord } from "./types.ts";
 
-/** A run summary as stored under `["runs", id]`: the record without its trace, plus chunk counts. */
-export interface StoredRunSummary extends Omit<RunRecord, "trace"> {
+/**
+ * A run summary as stored under `["runs", id]`: the record without its trace and attempts, its
+ * long fields cut (see `fitRunSummary`), plus chunk counts.
+ */
+export interface StoredRunSummary extends Omit<RunRecord, "trace" | "attempts"> {
+  /** Chunks of the whole `errors` under `run_errors`, present when the summary holds them cut. */
+  "errors_chunks"?: number;
   "trace_chunks": number;
   "trace_bytes": number;
   "input_chunks": number;
@@ -214,9 +217,13 @@ export async function writeRuns(
   for (const { item: { run }, expiresAt, input: { bytes: inputBytes, hash: inputHash } } of live) {
     const expireIn = Date.parse(expiresAt) - now;
     const inputChunks = splitChunks(inputBytes);
-    const { trace, ...rest } = run;
+    // Attempts live under their own keys; `errors_chunks` is the store's own (a restored backup
+    // line carries it).
+    const { trace, attempts: _attempts, errors_chunks: _errorsChunks, ...rest } = run as
+      & RunRecord
+      & Pick<StoredRunSummary, "errors_chunks">;
     const traceChunks = splitChunks(encodeJson(trace));
-    const summary: StoredRunSummary = {
+    const { summary, errorsCut } = fitRunSummary<StoredRunSummary>({
       ...rest,
       "input_hash": inputHash,
       "trace_chunks": traceChunks.length,
@@ -224,16 +231,17 @@ export async function writeRuns(
       "input_chunks": inputChunks.length,
       "input_bytes": inputBytes.length,
       "expires_at": expiresAt,
-    };
-    const summaryBytes = jsonByteLength(summary);
-    if (summaryBytes > MAX_RUN_SUMMARY_BYTES) {
-      throw new RangeError(
-        `Cannot save run "${run.id}": its summary takes ${summaryBytes} bytes, over the ${MAX_RUN_SUMMARY_BYTES}-byte limit`,
-      );
-    }
+    });
     traceChunks.forEach((chunk, i) =>
       units.push([{ key: [KEY_RUN_TRACES, run.id, i], value: chunk, expireIn }])
     );
+    if (errorsCut) {
+      const errorChunks = splitChunks(encodeJson(run.errors));
+      summary.errors_chunks = errorChunks.length;
+      errorChunks.forEach((chunk, i) =>
+        units.push([{ key: [KEY_RUN_ERRORS, run.id, i], value: chunk, expireIn }])
+      );
+    }
     const inputExpiry = inputsToWrite.get(inputHash);
     if (inputExpiry !== undefined && !inputsPlanned.has(inputHash)) {
       inputsPlanned.add(inputHash);
@@ -246,7 +254,7 @@ export async function writeRuns(
       );
     }
     units.push([
-      ...runIndexKeys(summary).map((key) => ({ key, value: null, expireIn })),
+      ...runIndexKeys(summary, run).map((key) => ({ key, value: null, expireIn })),
       { key: [KEY_RUNS, run.id], value: summary, expireIn },
     ]);
   }
@@ -259,16 +267,28 @@ export async function writeRuns(
   }
 }
 
-/** The index keys of a run (workflow, trigger, outcome, event uuid when known). */
-function runIndexKeys(summary: StoredRunSummary): Deno.KvKey[] {
-  const keys: Deno.KvKey[] = [
-    [KEY_RUNS_BY_WORKFLOW, summary.workflow_id, summary.id],
-    [KEY_RUNS_BY_TRIGGER, summary.trigger, summary.id],
-    [KEY_RUNS_BY_OUTCOME, summary.outcome, summary.id],
-  ];
-  if (summary.event?.uuid) keys.push([KEY_RUNS_BY_EVENT, summary.event.uuid, summary.id]);
+/**
+ * The index keys of a run (workflow, trigger, outcome, event uuid when known). A value the summary
+ * holds cut, or too long for a key, gets no entry: a lookup by the whole value could not match it.
+ */
+function runIndexKeys(summary: StoredRunSummary, run: RunRecord): Deno.KvKey[] {
+  const keys: Deno.KvKey[] = [[KEY_RUNS_BY_OUTCOME, summary.outcome, summary.id]];
+  const indexable = (stored: string | undefined, whole: string | undefined) =>
+    stored !== undefined && stored !== "" && stored === whole &&
+    encoder.encode(stored).length <= MAX_INDEX_KEY_PART_BYTES;
+  if (indexable(summary.workflow_id, run.workflow_id)) {
+    keys.push([KEY_RUNS_BY_WORKFLOW, summary.workflow_id, summary.id]);
+  }
+  if (indexable(summary.trigger, run.trigger)) {
+    keys.push([KEY_RUNS_BY_TRIGGER, summary.trigger, summary.id]);
+  }
+  if (indexable(summary.event?.uuid, run.event?.uuid)) {
+    keys.push([KEY_RUNS_BY_EVENT, summary.event!.uuid!, summary.id]);
+  }
   return keys;
 }
+
+const encoder = new TextEncoder();
 
 /** The stored summary of a run (no trace), or null when missing or past its retention. */
 export async function getRunSummary(
@@ -280,7 +300,11 @@ export async function getRunSummary(
   return summary && isLive(summary, options.now) ? summary : null;
 }
 
-/** A whole run with its trace, or null when missing, expired or incompletely stored. */
+/**
+ * A whole run with its trace, its whole error list (the summary may hold it cut) and its queue
+ * attempts, or null when missing, expired or incompletely stored. Event fields stay as the
+ * summary holds them (cut with a marker when oversized): the whole event is the run's input.
+ */
 export async function getRun(
   kv: Deno.Kv,
   id: string,
@@ -288,9 +312,19 @@ export async function getRun(
 ): Promise<RunRecord | null> {
   const summary = await getRunSummary(kv, id, options);
   if (!summary) return null;
-  const bytes = await readChunks(kv, [KEY_RUN_TRACES, id], summary.trace_chunks);
+  const [bytes, errorBytes, attempts] = await Promise.all([
+    readChunks(kv, [KEY_RUN_TRACES, id], summary.trace_chunks),
+    summary.errors_chunks === undefined
+      ? null
+      : readChunks(kv, [KEY_RUN_ERRORS, id], summary.errors_chunks),
+    listRunAttempts(kv, id),
+  ]);
   if (!bytes) return null;
-  return toRecord(summary, decodeJson(bytes) as TraceEntry[]);
+  const record = toRecord(summary, decodeJson(bytes) as TraceEntry[]);
+  // Missing chunks (expired first): the cut list, with its markers, is still right.
+  if (errorBytes) record.errors = decodeJson(errorBytes) as string[];
+  if (attempts.length > 0) record.attempts = attempts;
+  return record;
 }
 
 /** The exact input a run saw, or null when the run or its input is gone. */
@@ -327,6 +361,10 @@ export async function listRunSummaries(
 ): Promise<Page<StoredRunSummary>> {
   const limit = Math.min(Math.max(1, options.limit ?? DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE);
   const prefix = indexPrefix(options);
+  // Values this long are never indexed (see `runIndexKeys`), and too long to read a key with.
+  if (prefix.some((part) => encoder.encode(String(part)).length > MAX_INDEX_KEY_PART_BYTES)) {
+    return { items: [] };
+  }
   const selector = rangeSelector(prefix, options);
   const primary = prefix.length === 1;
   const entries = kv.list<StoredRunSummary | null>(selector, {
@@ -413,6 +451,7 @@ function isLive(summary: StoredRunSummary, now: Date = new Date()): boolean {
 
 function toRecord(summary: StoredRunSummary, trace: TraceEntry[]): RunRecord {
   const {
+    errors_chunks: _errorsChunks,
     trace_chunks: _traceChunks,
     trace_bytes: _traceBytes,
     input_chunks: _inputChunks,

@@ -71,6 +71,25 @@ export interface RunRecord {
   "replay_of"?: string;
   mode?: "original" | "current";
   "timed_out"?: boolean;
+  /**
+   * Queue retries of the run's failed actions, oldest first, attempt 1 being the run itself.
+   * Only `getRun` fills it (they are stored apart, under `run_attempts`); absent when none.
+   */
+  attempts?: RunAttempt[];
+}
+
+/** One attempt of a failed non-blocking action of a run: the run itself (1), then each retry. */
+export interface RunAttempt {
+  /** 1 for the run itself, 2 for the first retry… */
+  attempt: number;
+  "node_id": string;
+  /** When the attempt ended. */
+  at: string;
+  ok: boolean;
+  /** Why it failed (cut to `MAX_RUN_ATTEMPT_ERROR_CHARS`). */
+  error?: string;
+  /** When the next attempt is due; absent when this one succeeded or was the last. */
+  "next_try_at"?: string;
 }
 
 /** One line of the audit log. */

@@ -1,7 +1,8 @@
 /**
  * One run's page: the verdict, the path taken drawn on the workflow graph, each node's decision,
- * result, errors and timing, the deciding node of a block, the input (folded), and a replay
- * button (dry: the console never performs actions on a replay).
+ * result, errors and timing, the deciding node of a block, the queue retries of failed actions
+ * (attempts), the input (folded), and a replay button (dry: the console never performs actions on
+ * a replay).
  *
  * @module
  */
@@ -16,7 +17,7 @@ import { runWorkflow } from "../../engine/run_workflow.ts";
 import { MODULE_CATALOG } from "../../modules/registry.ts";
 import { appendAudit } from "../../store/audit.ts";
 import { getRun, getRunInput, saveRuns } from "../../store/runs.ts";
-import type { RunRecord, StoredWorkflow } from "../../store/types.ts";
+import type { RunAttempt, RunRecord, StoredWorkflow } from "../../store/types.ts";
 import { getWorkflow, getWorkflowVersion } from "../../store/workflows.ts";
 import { buildRunRecord, newRunId } from "../run_record.ts";
 import { CONSOLE_ACTOR, type ConsoleContext, type ConsoleEnv } from "./context.ts";
@@ -94,6 +95,8 @@ function Verdict(props: { run: RunRecord }): JSX.Element {
       <strong>
         {run.outcome === "success"
           ? "Allowed: the workflow ran to the end"
+          : run.outcome === "retrying"
+          ? "Allowed: the workflow ran to the end; a failed action is being retried"
           : run.outcome === "blocked"
           ? "Blocked"
           : run.outcome === "failure"
@@ -113,6 +116,50 @@ function Verdict(props: { run: RunRecord }): JSX.Element {
         </div>
       )}
     </div>
+  );
+}
+
+/** The attempts of the run's failed actions: the run itself (1), then each queue retry. */
+function Attempts(props: { attempts: RunAttempt[] }): JSX.Element {
+  return (
+    <section class="card" id="attempts">
+      <h2>Retries of failed actions</h2>
+      <div class="scroll">
+        <table>
+          <thead>
+            <tr>
+              <th>Attempt</th>
+              <th>Node</th>
+              <th>At (UTC)</th>
+              <th>Result</th>
+              <th>Next try (UTC)</th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.attempts.map((attempt) => (
+              <tr data-attempt={`${attempt.node_id}#${attempt.attempt}`}>
+                <td>{attempt.attempt === 1 ? "1 (the run)" : String(attempt.attempt)}</td>
+                <td>
+                  <code>{attempt.node_id}</code>
+                </td>
+                <td>{formatTime(attempt.at)}</td>
+                <td>
+                  {attempt.ok
+                    ? <Badge kind="success">ok</Badge>
+                    : <Badge kind="failure">failed</Badge>}
+                  {attempt.error && <div class="error small">{attempt.error}</div>}
+                </td>
+                <td>
+                  {attempt.next_try_at
+                    ? formatTime(attempt.next_try_at)
+                    : <span class="muted">{attempt.ok ? "—" : "none: gave up"}</span>}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
   );
 }
 
@@ -250,6 +297,7 @@ export function runRoutes(ctx: ConsoleContext): Hono<ConsoleEnv> {
             </table>
           </div>
         </section>
+        {run.attempts && run.attempts.length > 0 && <Attempts attempts={run.attempts} />}
         <section class="card" id="input">
           <h2>Input</h2>
           {input === null ? <p class="muted">The input is no longer stored.</p> : (

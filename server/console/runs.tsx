@@ -20,7 +20,7 @@ import { Badge, formatTime, Page } from "./layout.tsx";
 /** Runs per page. */
 export const RUNS_PAGE_SIZE = 50;
 
-const OUTCOMES: Outcome[] = ["success", "blocked", "failure", "pending-approval"];
+const OUTCOMES: Outcome[] = ["success", "blocked", "failure", "pending-approval", "retrying"];
 const FILTERS = ["workflow", "trigger", "outcome", "event", "since", "until"] as const;
 
 type Filters = Partial<Record<(typeof FILTERS)[number], string>>;

@@ -7,6 +7,7 @@
 import { Hono } from "hono";
 import { listDeadLetters } from "../../store/dead_letters.ts";
 import { MAX_PAGE_SIZE } from "../../store/keys.ts";
+import { countQueueDepth } from "../../store/queue_depth.ts";
 import { listWorkflows } from "../../store/workflows.ts";
 import { adminAuth } from "../auth.ts";
 import type { AppEnv, ServerContext } from "../deps.ts";
@@ -18,12 +19,14 @@ export const MAX_COUNTED_DEAD_LETTERS = 10_000;
 export function metricsRoutes(ctx: ServerContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get("/metrics", adminAuth(ctx.kv), async (c) => {
-    const [deadLetters, workflows] = await Promise.all([
+    const [deadLetters, workflows, queueDepth] = await Promise.all([
       countDeadLetters(ctx.kv),
       listWorkflows(ctx.kv, {}),
+      countQueueDepth(ctx.kv),
     ]);
     const text = ctx.metrics.render({
       deadLetters,
+      queueDepth,
       workflowsEnabled: workflows.filter((stored) => stored.workflow.enabled).length,
     });
     return c.text(text, 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" });

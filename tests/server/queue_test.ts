@@ -113,8 +113,15 @@ Deno.test("a transiently failing action is retried with backoff, then dead-lette
   assert.match(letter!.error, /still failing after 3 attempts: .*503/);
   const api = await (await test.admin("/api/dead-letters")).json();
   assert.equal(api.items.length, 1);
+  // Retries are attempts of the run, recorded in its history, never runs of their own.
   const runs = (await listRuns(test.kv)).items;
-  assert.equal(runs.filter((run) => run.actor.id?.startsWith("retry:")).length, 2);
+  assert.equal(runs.length, 1);
+  const run = await getRun(test.kv, runs[0]!.id);
+  assert.equal(run?.outcome, "failure");
+  assert.deepEqual(
+    run?.attempts?.map((attempt) => [attempt.attempt, attempt.ok, "next_try_at" in attempt]),
+    [[1, false, true], [2, false, true], [3, false, false]],
+  );
   test.kv.close();
   await listener;
 });
