@@ -33,6 +33,8 @@ export interface CompiledRegex {
   readonly source: string;
   /** Tells whether the pattern matches anywhere in `subject`. */
   test(subject: string): boolean;
+  /** The linear-time matcher itself, for callers that need more than a boolean (`replace`). */
+  readonly re2: RE2JS;
 }
 
 const BRACKET_DELIMITERS: Readonly<Record<string, string>> = {
@@ -117,7 +119,7 @@ function compileUncached(source: string): CompiledRegex {
     const detail = error instanceof Error ? error.message : String(error);
     throw new RegexError(source, "invalid", detail, { cause: error });
   }
-  return { source, test: (subject) => compiled.test(subject) };
+  return { source, re2: compiled, test: (subject) => compiled.test(subject) };
 }
 
 /** PHP's `pcre_get_compiled_regex_cache` front part: delimiters, then modifiers. */

@@ -40,6 +40,11 @@ export interface RunOptions {
   dryRun?: boolean;
   /** Aborted when the verdict deadline passes. */
   signal?: AbortSignal;
+  /**
+   * The verdict deadline as a `performance.now()` time: template renders stop at it even though
+   * they are synchronous (see `WalkOptions.deadline`).
+   */
+  deadline?: number;
   /** Runs this one was started from, outermost first (re-entrancy guard). */
   ancestry?: RunAncestor[];
   /** Id used in error strings and by the re-entrancy guard (default: the workflow's name). */
@@ -176,6 +181,7 @@ async function walkFrom(
     services: options.services,
     dryRun: options.dryRun,
     signal: options.signal,
+    deadline: options.deadline,
     workflowId: options.workflowId,
     isDisabled: options.isDisabled,
     now: options.now,

@@ -1,8 +1,11 @@
 /**
  * Jinja-compatible templates for `jinja_supported` params, rendered with `nunjucks` inside a
- * sandbox: variable and member lookups only see own data properties, only template macros can be
- * called, there are no globals and no loaders, loops and output are capped, and every interpolated
- * value is escaped for where the text goes (HTML mail, JSON payload, Slack, Telegram).
+ * sandbox: variable and member lookups only see own data properties, only template macros and
+ * `range()` can be called, there are no loaders, and every interpolated value is escaped for where
+ * the text goes (HTML mail, JSON payload, Slack, Telegram). Renders are bounded by construction:
+ * loops, output, every string and list a filter or operator builds (checked before it is
+ * allocated), regex literals run on RE2, and time (`MAX_TEMPLATE_RENDER_MS`, or the caller's
+ * deadline or abort signal, checked at every loop iteration, filter and output).
  *
  * @module
  */
@@ -10,7 +13,20 @@
 import nunjucks from "nunjucks";
 import type { TemplateEscape } from "./model.ts";
 import type { TemplateOptions } from "../modules/services.ts";
-import { MAX_TEMPLATE_ITERATIONS, MAX_TEMPLATE_OUTPUT, TEMPLATE_CACHE_ENTRIES } from "./limits.ts";
+import { MAX_TEMPLATE_OUTPUT, TEMPLATE_CACHE_ENTRIES } from "./limits.ts";
+import { currentBudget, RenderBudget, withBudget } from "./template_budget.ts";
+import { compileSandboxed, type SandboxHooks } from "./template_compiler.ts";
+import { type FilterTable, installFilters, templateRange } from "./template_filters.ts";
+import { compileTemplateRegex } from "./template_regex.ts";
+import {
+  addValues,
+  concatValues,
+  ensureValueSize,
+  isBlockedMember,
+  lookupMember,
+  SafeString,
+  stringify,
+} from "./template_values.ts";
 
 /** A template that does not parse or fails while rendering; the message gives line and column. */
 export class TemplateError extends SyntaxError {
@@ -31,9 +47,6 @@ export class TemplateError extends SyntaxError {
   }
 }
 
-/** Member names never resolved, even when own properties (defence in depth). */
-const BLOCKED_MEMBERS = new Set(["constructor", "__proto__", "prototype"]);
-
 const ESCAPERS: Record<TemplateEscape, (text: string) => string> = {
   none: (text) => text,
   html: (text) =>
@@ -47,68 +60,66 @@ const ESCAPERS: Record<TemplateEscape, (text: string) => string> = {
   markdown: (text) => text.replace(/[_*[\]()~`>#+\-=|{}.!\\]/g, "\\$&"),
 };
 
-/** Per-render counters; renders are synchronous, so one active budget at a time is enough. */
-interface RenderBudget {
-  iterations: number;
-  output: number;
-}
-
-let activeBudget: RenderBudget = { iterations: 0, output: 0 };
-
 type Runtime = typeof nunjucks.runtime;
-type SafeStringClass = new (value: string) => unknown;
 const baseRuntime = nunjucks.runtime as Runtime & {
-  SafeString: SafeStringClass;
   Frame: unknown;
   fromIterator: (value: unknown) => unknown;
   makeMacro: (...args: unknown[]) => (...args: unknown[]) => unknown;
 };
-const SafeString = baseRuntime.SafeString;
 
-/** Own, non-blocked data member of a value, or undefined; never a function. */
-function lookupMember(value: unknown, key: unknown): unknown {
-  if (value === null || value === undefined || typeof value === "function") return undefined;
-  const name = String(key);
-  if (BLOCKED_MEMBERS.has(name)) return undefined;
-  if (!Object.hasOwn(Object(value), name)) return undefined;
-  const member = (value as Record<string, unknown>)[name];
-  return typeof member === "function" ? undefined : member;
-}
-
-/** Follows a dotted path (`Tag.name`) through own data members, as Jinja's `attribute=`. */
-function lookupPath(value: unknown, path: string): unknown {
-  let current = value;
-  for (const part of path.split(".")) current = lookupMember(current, part);
-  return current;
-}
+/** Globals a template may call besides its own macros. */
+const CALLABLE_GLOBALS = new Map<string, (...args: unknown[]) => unknown>([
+  ["range", templateRange as (...args: unknown[]) => unknown],
+]);
+const callableGlobals = new Set<unknown>(CALLABLE_GLOBALS.values());
 
 function countIterations(value: unknown): void {
   let count = 0;
   if (Array.isArray(value) || typeof value === "string") count = value.length;
   else if (value !== null && typeof value === "object") count = Object.keys(value).length;
-  activeBudget.iterations += count;
-  if (activeBudget.iterations > MAX_TEMPLATE_ITERATIONS) {
-    throw new RangeError(`Template runs more than ${MAX_TEMPLATE_ITERATIONS} loop iterations`);
-  }
-}
-
-function stringify(value: unknown): string {
-  if (value === null || value === undefined) return "";
-  if (typeof value === "object" && !(value instanceof SafeString)) {
-    try {
-      return JSON.stringify(value) ?? "";
-    } catch {
-      return String(value);
-    }
-  }
-  return String(value);
+  const budget = currentBudget();
+  budget.tick();
+  budget.countIterations(count);
 }
 
 function createRuntime(escape: TemplateEscape): Runtime {
   const escaper = ESCAPERS[escape];
   const macros = new WeakSet<object>();
+  const hooks: SandboxHooks = {
+    templateAdd: (left, right) => {
+      currentBudget().step();
+      return addValues(left, right, 'The "+" operator');
+    },
+    templateConcat: (left, right) => {
+      currentBudget().step();
+      return concatValues(left, right, 'The "~" operator');
+    },
+    templateList: (items) => {
+      const budget = currentBudget();
+      budget.step();
+      budget.addBuilt("A list literal", items.length, { unit: "list items" });
+      ensureValueSize("A list literal", items, budget);
+      return items;
+    },
+    templateDict: (entries) => {
+      const budget = currentBudget();
+      budget.step();
+      budget.addBuilt("A dict literal", Object.keys(entries).length, { unit: "list items" });
+      ensureValueSize("A dict literal", entries, budget);
+      return entries;
+    },
+    templateText: (text) => {
+      const budget = currentBudget();
+      budget.step();
+      budget.addOutput(text.length);
+      return text;
+    },
+    templateTick: () => currentBudget().step(),
+    templateRegex: (source, flags) => compileTemplateRegex(source, flags),
+  };
   return {
     ...baseRuntime,
+    ...hooks,
     memberLookup: (value: unknown, key: unknown) => lookupMember(value, key),
     contextOrFrameLookup: (
       context: { ctx: Record<string, unknown> },
@@ -122,11 +133,14 @@ function createRuntime(escape: TemplateEscape): Runtime {
       ) {
         if (Object.hasOwn(current.variables, name)) return current.variables[name];
       }
-      if (BLOCKED_MEMBERS.has(name) || !Object.hasOwn(context.ctx, name)) return undefined;
+      if (isBlockedMember(name)) return undefined;
+      if (!Object.hasOwn(context.ctx, name)) return CALLABLE_GLOBALS.get(name);
       const value = context.ctx[name];
       return typeof value === "function" && !macros.has(value) ? undefined : value;
     },
     callWrap: (fn: unknown, name: string, context: unknown, args: unknown[]) => {
+      currentBudget().step();
+      if (typeof fn === "function" && callableGlobals.has(fn)) return fn(...args);
       if (typeof fn !== "function" || !macros.has(fn)) {
         throw new TypeError(`Cannot call "${name}": only template macros can be called`);
       }
@@ -142,69 +156,20 @@ function createRuntime(escape: TemplateEscape): Runtime {
       return baseRuntime.fromIterator(value);
     },
     suppressValue: (value: unknown) => {
-      const text = value instanceof SafeString ? String(value) : escaper(stringify(value));
-      activeBudget.output += text.length;
-      if (activeBudget.output > MAX_TEMPLATE_OUTPUT) {
-        throw new RangeError(`Template output exceeds ${MAX_TEMPLATE_OUTPUT} characters`);
+      const budget = currentBudget();
+      budget.step();
+      let text: string;
+      if (value instanceof SafeString) {
+        text = value.val;
+      } else {
+        const raw = stringify(value, budget.outputRoom);
+        budget.ensureOutput(raw.length);
+        text = escaper(raw);
       }
+      budget.addOutput(text.length);
       return text;
     },
   } as Runtime;
-}
-
-/** Jinja's `tojson`: JSON with `<`, `>`, `&` and `'` escaped, so it is also safe inside HTML. */
-function toJson(value: unknown, indent?: number): unknown {
-  const json = (JSON.stringify(value ?? null, null, indent) ?? "null")
-    .replaceAll("<", "\\u003c").replaceAll(">", "\\u003e").replaceAll("&", "\\u0026")
-    .replaceAll("'", "\\u0027");
-  return new SafeString(json);
-}
-
-/** Jinja's `format`: printf-style `%s`, `%d`, `%i`, `%f`, `%.Nf`, `%x`, `%r` and `%%`. */
-function formatString(template: unknown, ...args: unknown[]): string {
-  let index = 0;
-  return String(template ?? "").replace(
-    /%(\.(\d+))?([sdifxr%])/g,
-    (_match, _precision, digits: string | undefined, kind: string) => {
-      if (kind === "%") return "%";
-      const value = args[index++];
-      switch (kind) {
-        case "d":
-        case "i":
-          return String(Math.trunc(Number(value)));
-        case "f":
-          return Number(value).toFixed(digits === undefined ? 6 : Number(digits));
-        case "x":
-          return Math.trunc(Number(value)).toString(16);
-        case "r":
-          return JSON.stringify(value) ?? "None";
-        default:
-          return stringify(value);
-      }
-    },
-  );
-}
-
-/**
- * Jinja's `groupby`: a list of `[grouper, items]` pairs sorted by grouper, each pair also carrying
- * `grouper` and `list`, so both `for key, items in …` and `group.grouper` work.
- */
-function groupBy(items: unknown, attribute: unknown): unknown[] {
-  const groups = new Map<string, { grouper: unknown; list: unknown[] }>();
-  for (const item of Array.isArray(items) ? items : []) {
-    const grouper = lookupPath(item, String(attribute));
-    const key = stringify(grouper);
-    const group = groups.get(key) ?? { grouper, list: [] };
-    group.list.push(item);
-    groups.set(key, group);
-  }
-  return [...groups.entries()].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
-    .map(([, group]) => Object.assign([group.grouper, group.list], group));
-}
-
-function isKeywordArgs(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" &&
-    Object.hasOwn(value, "__keywords");
 }
 
 function createEnvironment(): nunjucks.Environment {
@@ -212,11 +177,9 @@ function createEnvironment(): nunjucks.Environment {
     autoescape: true,
     throwOnUndefined: false,
   });
-  const internals = environment as unknown as {
+  const internals = environment as unknown as FilterTable & {
     globals: Record<string, unknown>;
-    filters: Record<string, unknown>;
     tests: Record<string, unknown>;
-    getFilter: (name: string) => unknown;
     getTest: (name: string) => unknown;
   };
   internals.globals = Object.create(null);
@@ -228,21 +191,7 @@ function createEnvironment(): nunjucks.Environment {
     if (!Object.hasOwn(internals.tests, name)) throw new Error(`test not found: ${name}`);
     return internals.tests[name];
   };
-  environment.addFilter("tojson", toJson);
-  environment.addFilter("format", formatString);
-  environment.addFilter("groupby", groupBy);
-  environment.addFilter("map", function (this: unknown, items: unknown, ...args: unknown[]) {
-    const keywords = isKeywordArgs(args.at(-1)) ? args.pop() as Record<string, unknown> : {};
-    const list = Array.isArray(items) ? items : [];
-    if (typeof keywords.attribute === "string") {
-      const path = keywords.attribute;
-      return list.map((item) => lookupPath(item, path) ?? keywords.default);
-    }
-    const [filterName, ...filterArgs] = args;
-    if (typeof filterName !== "string") return list;
-    const filter = internals.getFilter(filterName) as (...values: unknown[]) => unknown;
-    return list.map((item) => filter.call(this, item, ...filterArgs));
-  });
+  installFilters(internals);
   return environment;
 }
 
@@ -264,7 +213,7 @@ function toTemplateError(error: unknown): TemplateError {
   const raw = error instanceof Error ? error.message : String(error);
   const position = /\[Line (\d+), Column (\d+)\]/.exec(raw);
   const detail = raw.replaceAll(/\(unknown path\)|\[Line \d+, Column \d+\]/g, "")
-    .replaceAll(/\b(Template render error|Error|RangeError|TypeError): /g, "")
+    .replaceAll(/\b(Template render error|Error|RangeError|TypeError|TemplateLimitError): /g, "")
     .replaceAll(/\s+/g, " ").trim();
   if (!position) return new TemplateError(`Cannot render template: ${detail}`, { cause: error });
   const line = Number(position[1]);
@@ -285,7 +234,9 @@ function compile(template: string, escape: TemplateEscape): nunjucks.Template {
   }
   let compiled: nunjucks.Template;
   try {
-    compiled = new nunjucks.Template(template, environment, undefined, true);
+    compiled = compileSandboxed(() =>
+      new nunjucks.Template(template, environment, undefined, true)
+    );
   } catch (error) {
     throw toTemplateError(error);
   }
@@ -310,30 +261,32 @@ function compile(template: string, escape: TemplateEscape): nunjucks.Template {
 /**
  * Renders a Jinja-compatible template against the roaming data (top-level keys become variables:
  * `{{ Event.info }}`), sandboxed and escaped per `options.escape` (default "none", as MISP).
- * Undefined values render as ''. Throws `TemplateError` (with line and column) on a syntax error,
- * a render error, or when a loop or output cap is passed.
+ * Undefined values render as ''. The render stops at `options.deadline`, when `options.signal`
+ * aborts, or after `MAX_TEMPLATE_RENDER_MS`, whichever comes first.
+ *
+ * @throws {TemplateError} (with line and column) on a syntax error, a render error, when a cap of
+ * `engine/limits.ts` would be passed, or when time is up ("rendering took longer than the verdict
+ * deadline")
  */
 export function renderTemplate(
   template: string,
   data: unknown,
   options?: TemplateOptions,
 ): string {
+  const budget = new RenderBudget({ signal: options?.signal, deadline: options?.deadline });
   const escape = options?.escape ?? "none";
-  const compiled = compile(template, escape);
-  const variables = data !== null && typeof data === "object" && !Array.isArray(data)
-    ? Object.fromEntries(Object.entries(data))
-    : {};
-  const previous = activeBudget;
-  activeBudget = { iterations: 0, output: 0 };
   try {
-    const output = compiled.render(variables);
+    budget.tick();
+    const compiled = compile(template, escape);
+    const variables = data !== null && typeof data === "object" && !Array.isArray(data)
+      ? Object.fromEntries(Object.entries(data))
+      : {};
+    const output = withBudget(budget, () => compiled.render(variables));
     if (output.length > MAX_TEMPLATE_OUTPUT) {
       throw new RangeError(`Template output exceeds ${MAX_TEMPLATE_OUTPUT} characters`);
     }
     return output;
   } catch (error) {
     throw error instanceof TemplateError ? error : toTemplateError(error);
-  } finally {
-    activeBudget = previous;
   }
 }

@@ -16,12 +16,15 @@ import type {
   WorkflowNode,
 } from "./model.ts";
 import type { ModuleContext, WorkflowModule } from "../modules/module.ts";
-import type { ModuleServices } from "../modules/services.ts";
+import type { ModuleServices, TemplateRenderer } from "../modules/services.ts";
 import { TransientError } from "../modules/errors.ts";
 import { MAX_NODE_EXECUTIONS, MAX_WALK_DEPTH } from "./limits.ts";
 import { resolveParams } from "./params.ts";
 import { RoamingData } from "./roaming_data.ts";
 import { Redactor } from "./redactor.ts";
+
+/** Longest wait for the caller's abort after a node failed past the deadline, in milliseconds. */
+const DEADLINE_GRACE_MS = 50;
 
 /** MISP's path types: what a walk follows and how a failing non-blocking action is handled. */
 export type PathType = "blocking" | "non-blocking";
@@ -46,6 +49,13 @@ export interface WalkOptions {
   dryRun?: boolean;
   /** Aborted when the run's deadline passes: the walk stops before the next node. */
   signal?: AbortSignal;
+  /**
+   * The run's deadline as a `performance.now()` time. Template renders stop at it (they are
+   * synchronous, so the abort signal alone could not interrupt them), and a node that failed past
+   * it lets the caller's deadline timer fire before the walk goes on, so the caller sees the
+   * timeout (and applies `on_timeout`) rather than the node's failure.
+   */
+  deadline?: number;
   /** Workflow id used in MISP-style error strings (default: the workflow's name). */
   workflowId?: string;
   /** Modules switched off by configuration: they fail as MISP's disabled modules do. */
@@ -353,7 +363,7 @@ class Walker {
           module.descriptor,
           node,
           this.#roaming.getData(),
-          this.#options.services.renderTemplate,
+          this.#renderer(signal),
         );
         this.#collectSecrets(node, params);
         const context: ModuleContext = {
@@ -391,7 +401,33 @@ class Walker {
       if (Object.keys(observed).length > 0) outcome.observed = observed;
     }
     outcome.duration = this.#now() - started;
+    if (outcome.thrown !== undefined) await this.#yieldPastDeadline(signal);
     return outcome;
+  }
+
+  /** The services' renderer, bound to the run's abort signal and deadline. */
+  #renderer(signal: AbortSignal): TemplateRenderer {
+    const render = this.#options.services.renderTemplate;
+    const deadline = this.#options.deadline;
+    return (template, data, options) => render(template, data, { ...options, signal, deadline });
+  }
+
+  /**
+   * Past the deadline, waits (briefly) for the abort signal: the caller's deadline timer could
+   * not fire while a synchronous render ran, and must win over the failure that render caused.
+   */
+  async #yieldPastDeadline(signal: AbortSignal): Promise<void> {
+    const deadline = this.#options.deadline;
+    if (deadline === undefined || signal.aborted || performance.now() < deadline) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, DEADLINE_GRACE_MS);
+      signal.addEventListener("abort", done, { once: true });
+      function done(): void {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        resolve();
+      }
+    });
   }
 
   #trace(entry: {

@@ -76,6 +76,13 @@ export interface ZmqPublisher {
 /** Options for rendering a Jinja-compatible template. */
 export interface TemplateOptions {
   escape?: TemplateEscape;
+  /** Stops the render once aborted (the run's deadline: `ModuleContext.signal`). */
+  signal?: AbortSignal;
+  /**
+   * `performance.now()` time the render must be done by (the verdict deadline): a render still
+   * running then throws `TemplateError`, so its node fails instead of blocking the event loop.
+   */
+  deadline?: number;
 }
 
 /** Renders a template against the roaming data, sandboxed; throws `TemplateError` with the line. */

@@ -223,3 +223,48 @@ Deno.test("renderTemplate() caches compiled templates per escape mode", () => {
   assert.equal(renderTemplate(template, { v: "<" }), "<");
   assert.equal(renderTemplate(template, { v: "<" }, { escape: "html" }), "&lt;");
 });
+
+Deno.test("renderTemplate() supports range() and regex literals", async (t) => {
+  await t.step("range(stop), range(start, stop, step) and a negative step", () => {
+    assert.equal(
+      renderTemplate(
+        "{{ range(3) | join(',') }}|{{ range(1, 10, 3) | join(',') }}|{{ range(5, 0, -2) | join(',') }}",
+        {},
+      ),
+      "0,1,2|1,4,7|5,3,1",
+    );
+  });
+  await t.step("range in a loop", () => {
+    assert.equal(renderTemplate("{% for i in range(3) %}{{ i }};{% endfor %}", {}), "0;1;2;");
+  });
+  await t.step("data named range wins over the global", () => {
+    assert.equal(renderTemplate("{{ range }}", { range: "r" }), "r");
+  });
+  await t.step("replace with a regex: first match, or every match with g", () => {
+    assert.equal(
+      renderTemplate("{{ s | replace(r/a/, 'x') }}|{{ s | replace(r/a/g, 'x') }}", { s: "banana" }),
+      "bxnana|bxnxnx",
+    );
+  });
+  await t.step("flags i and m", () => {
+    assert.equal(
+      renderTemplate("{{ s | replace(r/^b/gim, '#') }}", { s: "Ba\nba" }),
+      "#a\n#a",
+    );
+  });
+  await t.step("$&, $1, $<name>, $$ as in JavaScript", () => {
+    assert.equal(
+      renderTemplate(
+        "{{ s | replace(r/(?<key>\\w+)=(\\d+)/g, '[$&|$<key>|$2|$$]') }}",
+        { s: "a=1, b=22" },
+      ),
+      "[a=1|a|1|$], [b=22|b|22|$]",
+    );
+  });
+  await t.step("$ means the end of the text, as in JavaScript", () => {
+    assert.equal(renderTemplate("{{ s | replace(r/a$/, 'x') }}", { s: "a\n" }), "a\n");
+  });
+  await t.step("a regex literal prints as nothing useful, like a RegExp", () => {
+    assert.equal(renderTemplate("{{ r/a/ }}", {}), "{}");
+  });
+});
