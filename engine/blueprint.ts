@@ -13,7 +13,9 @@ import {
   toWorkflowName,
 } from "./misp_codec.ts";
 import type { ModuleCatalog, Workflow, WorkflowNode } from "./model.ts";
-import { DEFAULT_WORKFLOW_ORDER, WorkflowSyntaxError } from "./yaml_codec.ts";
+import { assertNodeCount } from "./workflow_limits.ts";
+import { WorkflowSyntaxError } from "./workflow_syntax_error.ts";
+import { DEFAULT_WORKFLOW_ORDER } from "./yaml_codec.ts";
 
 /** Options of `importBlueprint`. */
 export interface ImportBlueprintOptions {
@@ -49,6 +51,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * does on insert.
  *
  * @throws {WorkflowSyntaxError} when the JSON is not a blueprint or no trigger can be found.
+ * @throws {WorkflowLimitError} when it has more than `MAX_NODES` nodes (with the new trigger) or
+ * params nested deeper than `MAX_DATA_DEPTH`.
  */
 export function importBlueprint(json: unknown, options: ImportBlueprintOptions = {}): Workflow {
   const record = isObject(json) && isObject(json.WorkflowBlueprint) ? json.WorkflowBlueprint : json;
@@ -85,6 +89,7 @@ export function importBlueprint(json: unknown, options: ImportBlueprintOptions =
   }
 
   const nodes = rawNodes.filter(({ node }) => node.kind !== "trigger");
+  assertNodeCount(toWorkflowName(title), nodes.length + 1);
   const kept = new Set(nodes.map(({ node }) => node.id));
   for (const { node } of nodes) {
     const outputs = options.catalog?.describe(node.module)?.outputs;

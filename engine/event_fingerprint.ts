@@ -35,12 +35,47 @@ export function eventFingerprint(data: JsonObject): string {
   return createHash("sha256").update(contentJson(subject)).digest("hex");
 }
 
-function contentJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(contentJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const record = value as Record<string, unknown>;
-    const keys = Object.keys(record).filter((key) => !VOLATILE_EVENT_KEYS.has(key)).sort();
-    return `{${keys.map((key) => `${JSON.stringify(key)}:${contentJson(record[key])}`).join(",")}}`;
+/** A piece of output already serialised, as opposed to a value still to serialise. */
+class Text {
+  constructor(readonly text: string) {}
+}
+
+const COMMA = new Text(",");
+const CLOSE_LIST = new Text("]");
+const CLOSE_OBJECT = new Text("}");
+
+/**
+ * Canonical JSON of `root` (keys sorted, volatile keys left out), built with an explicit stack
+ * rather than recursion so that data nested thousands of levels deep cannot overflow the stack.
+ */
+function contentJson(root: unknown): string {
+  const out: string[] = [];
+  // Popped from the end: pieces are pushed in reverse order.
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const item = pending.pop();
+    if (item instanceof Text) {
+      out.push(item.text);
+    } else if (Array.isArray(item)) {
+      out.push("[");
+      pending.push(CLOSE_LIST);
+      for (let index = item.length - 1; index >= 0; index--) {
+        pending.push(item[index]);
+        if (index > 0) pending.push(COMMA);
+      }
+    } else if (item !== null && typeof item === "object") {
+      const record = item as Record<string, unknown>;
+      const keys = Object.keys(record).filter((key) => !VOLATILE_EVENT_KEYS.has(key)).sort();
+      out.push("{");
+      pending.push(CLOSE_OBJECT);
+      for (let index = keys.length - 1; index >= 0; index--) {
+        const key = keys[index] as string;
+        pending.push(record[key]);
+        pending.push(new Text(`${index > 0 ? "," : ""}${JSON.stringify(key)}:`));
+      }
+    } else {
+      out.push(JSON.stringify(item) ?? "null");
+    }
   }
-  return JSON.stringify(value) ?? "null";
+  return out.join("");
 }

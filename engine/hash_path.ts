@@ -11,7 +11,7 @@
  * @module
  */
 
-import { HASH_PATH_CACHE_SIZE } from "./limits.ts";
+import { HASH_PATH_CACHE_SIZE, MAX_DATA_DEPTH } from "./limits.ts";
 import {
   isNumericString,
   isPhpArray,
@@ -157,9 +157,11 @@ export function extract(data: unknown, path: HashPathInput, options?: ExtractOpt
  * matching child, and where its last token is reached `values` is merged into the match
  * (`array_merge`). Returns a new value; `data` is not changed.
  *
- * @throws {HashPathError} where PHP raises a TypeError (non-array data or matched child).
+ * @throws {HashPathError} where PHP raises a TypeError (non-array data or matched child), and
+ * for a path of more than `MAX_DATA_DEPTH` keys (it would nest data past the limit).
  */
 export function insert(data: unknown, path: string, values: unknown): PhpArray {
+  requireBoundedPath(path, "insert at");
   return insertAt(requireArray(data, path, "insert into"), path, values, path);
 }
 
@@ -195,10 +197,27 @@ function insertAt(container: PhpArray, path: string, values: unknown, fullPath: 
  * PHP, a trailing `{n}` over arrays of arrays removes nothing. Returns a new value; `data` is not
  * changed.
  *
- * @throws {HashPathError} when `data` is not an array or object.
+ * @throws {HashPathError} when `data` is not an array or object, or the path has more than
+ * `MAX_DATA_DEPTH` keys.
  */
 export function remove(data: unknown, path: string): PhpArray {
+  requireBoundedPath(path, "remove at");
   return removeAt(requireArray(data, path, "remove from"), path, path);
+}
+
+/**
+ * `insert` and `remove` recurse once per key of the path: a path longer than the data may nest
+ * (`MAX_DATA_DEPTH`) is refused before it can overflow the stack.
+ */
+function requireBoundedPath(path: string, verb: string): void {
+  let keys = 1;
+  for (let index = path.indexOf("."); index !== -1; index = path.indexOf(".", index + 1)) keys++;
+  if (keys <= MAX_DATA_DEPTH) return;
+  const shown = path.length > 60 ? `${path.slice(0, 60)}…` : path;
+  throw new HashPathError(
+    path,
+    `Cannot ${verb} hash path "${shown}": it has ${keys} keys, the limit is ${MAX_DATA_DEPTH}`,
+  );
 }
 
 function removeAt(container: PhpArray, path: string, fullPath: string): PhpArray {

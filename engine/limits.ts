@@ -25,6 +25,13 @@ export const MAX_NODES = 500;
 /** Largest workflow source (YAML or MISP JSON) accepted, in bytes. */
 export const MAX_WORKFLOW_BYTES = 1_048_576;
 
+/**
+ * Deepest nesting of objects and lists accepted in MISP data (trigger payloads) and in workflow
+ * sources. Real MISP events nest about ten levels; the cap keeps every recursive walk (cloning,
+ * serialising, storing) far from the stack limit.
+ */
+export const MAX_DATA_DEPTH = 512;
+
 /** Re-entrancy guard: deepest nesting of runs started from inside another run. */
 export const MAX_RUN_NESTING = 8;
 
@@ -33,6 +40,29 @@ export const MAX_TEMPLATE_OUTPUT = 1_048_576;
 
 /** Most loop iterations one template render may run (all loops together), against runaway nesting. */
 export const MAX_TEMPLATE_ITERATIONS = 200_000;
+
+/**
+ * Most characters (and list slots) the filters of one template render may build in total. Every
+ * single string a filter or `~`/`+` builds is also capped at `MAX_TEMPLATE_OUTPUT`; this total
+ * bounds what many such strings kept in variables can hold at once.
+ */
+export const MAX_TEMPLATE_BUILT = 33_554_432;
+
+/**
+ * Largest list or dict a template may build (literals, `map`, `batch`/`slice` padding), measured
+ * as the characters it would serialise to. Stops `{% set a = [a, a] %}` from doubling into a value
+ * whose printing or comparison would take gigabytes.
+ */
+export const MAX_TEMPLATE_VALUE_SIZE = 8_388_608;
+
+/** Most items `range()` may return, and most rows or padding items `batch` and `slice` may add. */
+export const MAX_TEMPLATE_LIST_ITEMS = 200_000;
+
+/**
+ * Longest one template render may take, in milliseconds, even with no deadline given; a render
+ * with a deadline (the verdict's) stops at whichever comes first.
+ */
+export const MAX_TEMPLATE_RENDER_MS = 1_000;
 
 /** Compiled templates kept in memory (per escape mode and source), oldest evicted first. */
 export const TEMPLATE_CACHE_ENTRIES = 512;

@@ -16,7 +16,9 @@ import type {
   Workflow,
   WorkflowNode,
 } from "./model.ts";
-import { DEFAULT_WORKFLOW_ORDER, WorkflowSyntaxError } from "./yaml_codec.ts";
+import { assertNodeCount, assertWorkflowDepth } from "./workflow_limits.ts";
+import { WorkflowSyntaxError } from "./workflow_syntax_error.ts";
+import { DEFAULT_WORKFLOW_ORDER } from "./yaml_codec.ts";
 
 /** One Drawflow connection as MISP stores it (the key names are Drawflow's, inverted). */
 export interface DrawflowConnection {
@@ -97,6 +99,7 @@ export function decodeJsonField(value: unknown, field: string): unknown {
  * params; all-empty `saved_filters` mean no filters (MISP's `filtersEnabled`).
  *
  * @throws {WorkflowSyntaxError} when the node lacks a module id or type, or a field has the wrong shape.
+ * @throws {WorkflowLimitError} when its params nest deeper than `MAX_DATA_DEPTH`.
  */
 export function readDrawflowNode(id: string, raw: unknown): WorkflowNode {
   const fail = (field: string, message: string): never => {
@@ -121,7 +124,7 @@ export function readDrawflowNode(id: string, raw: unknown): WorkflowNode {
     id,
     module,
     kind: kind as ModuleType,
-    params: readParams(data.indexed_params, fail),
+    params: readParams(id, data.indexed_params, fail),
     next: readOutputs(raw.outputs, fail),
   };
   const filters = readFilters(data.saved_filters, fail);
@@ -136,6 +139,7 @@ export function readDrawflowNode(id: string, raw: unknown): WorkflowNode {
 }
 
 function readParams(
+  id: string,
   value: unknown,
   fail: (field: string, message: string) => never,
 ): Record<string, unknown> {
@@ -145,6 +149,8 @@ function readParams(
     return fail("data.indexed_params", "expected an object of param values, got a list");
   }
   if (!isObject(value)) return fail("data.indexed_params", "expected an object of param values");
+  // Checked before cloning: structuredClone recurses and overflows the stack on deep values.
+  assertWorkflowDepth(value, { node: id, field: "data.indexed_params" });
   return structuredClone(value);
 }
 
@@ -202,6 +208,8 @@ function readOutputs(
  * The catalog, when given, sets the timeout policy (`allow` for non-blocking triggers).
  *
  * @throws {WorkflowSyntaxError} when the JSON is not a MISP workflow.
+ * @throws {WorkflowLimitError} when it has more than `MAX_NODES` nodes or params nested deeper
+ * than `MAX_DATA_DEPTH`.
  */
 export function importMispWorkflow(json: unknown, catalog?: ModuleCatalog): Workflow {
   if (!isObject(json)) {
@@ -215,10 +223,11 @@ export function importMispWorkflow(json: unknown, catalog?: ModuleCatalog): Work
       { field: "data" },
     );
   }
-  const nodes = Object.entries(graph)
-    .filter(([key]) => key !== "_frames")
-    .map(([key, raw]) => readDrawflowNode(key, raw));
+  const entries = Object.entries(graph).filter(([key]) => key !== "_frames");
   const recordTrigger = typeof record?.trigger_id === "string" ? record.trigger_id : undefined;
+  // Counted before any node is read; the name is the record's, the trigger is not known yet.
+  assertNodeCount(toWorkflowName(String(record?.name ?? "")), entries.length);
+  const nodes = entries.map(([key, raw]) => readDrawflowNode(key, raw));
   const triggerNodes = nodes.filter((node) => node.kind === "trigger");
   const triggerNode = triggerNodes.find((node) => node.module === recordTrigger) ?? triggerNodes[0];
   const trigger = recordTrigger ?? triggerNode?.module;

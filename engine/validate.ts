@@ -14,6 +14,7 @@ import type {
   Workflow,
   WorkflowNode,
 } from "./model.ts";
+import { MAX_NODES } from "./limits.ts";
 
 /** Stable codes of validation problems, for callers that react to one kind. */
 export type ValidationCode =
@@ -35,7 +36,8 @@ export type ValidationCode =
   | "unreachable-node"
   | "blocking-in-non-blocking-workflow"
   | "blocking-after-concurrent-task"
-  | "core-format-mismatch";
+  | "core-format-mismatch"
+  | "too-many-nodes";
 
 /** One problem: a code, a message naming the node and field, and the node and field. */
 export interface ValidationProblem {
@@ -150,10 +152,20 @@ class Collector {
 
 /**
  * Checks a workflow against MISP's save rules and Flowgate's, returning every problem found.
- * Errors name the node and the field; MISP's three graph rules keep MISP's exact messages.
+ * Errors name the node and the field; MISP's three graph rules keep MISP's exact messages. A
+ * workflow over `MAX_NODES` nodes gets that one error and no other check.
  */
 export function validateWorkflow(workflow: Workflow, catalog: ModuleCatalog): ValidationResult {
   const found = new Collector();
+  if (workflow.nodes.length > MAX_NODES) {
+    // Checked alone: the other checks would only add work and noise on a refused graph.
+    found.error(
+      "too-many-nodes",
+      `Workflow "${workflow.name}" has too many nodes: ${workflow.nodes.length}, the limit is ${MAX_NODES}`,
+      { field: "nodes" },
+    );
+    return { errors: found.errors, warnings: found.warnings };
+  }
   const byId = new Map<string, WorkflowNode>();
   for (const node of workflow.nodes) {
     if (byId.has(node.id)) {

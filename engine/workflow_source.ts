@@ -6,10 +6,11 @@
  */
 
 import { importBlueprint } from "./blueprint.ts";
-import { MAX_NODES, MAX_WORKFLOW_BYTES } from "./limits.ts";
 import { importMispWorkflow } from "./misp_codec.ts";
 import type { ModuleCatalog, Workflow } from "./model.ts";
-import { parseWorkflowYaml, WorkflowSyntaxError } from "./yaml_codec.ts";
+import { assertNodeCount, assertWorkflowDepth, assertWorkflowSize } from "./workflow_limits.ts";
+import { WorkflowSyntaxError } from "./workflow_syntax_error.ts";
+import { parseWorkflowYaml } from "./yaml_codec.ts";
 
 /** The formats a workflow source can be in. */
 export type WorkflowFormat = "yaml" | "misp" | "blueprint";
@@ -70,7 +71,8 @@ export function detectJsonFormat(json: unknown): Exclude<WorkflowFormat, "yaml">
 /**
  * Parses a workflow source in any supported format.
  *
- * @throws {RangeError} when the source exceeds `MAX_WORKFLOW_BYTES` or the workflow `MAX_NODES`.
+ * @throws {WorkflowLimitError} (a `WorkflowSyntaxError`) when the source exceeds
+ * `MAX_WORKFLOW_BYTES`, the workflow `MAX_NODES`, or the nesting `MAX_DATA_DEPTH`.
  * @throws {WorkflowSyntaxError} when the source cannot be read; JSON of another kind gets one line
  * saying what was expected.
  */
@@ -78,18 +80,9 @@ export function parseWorkflowSource(
   text: string,
   options: ParseWorkflowSourceOptions = {},
 ): ParsedWorkflowSource {
-  const bytes = new TextEncoder().encode(text).byteLength;
-  if (bytes > MAX_WORKFLOW_BYTES) {
-    throw new RangeError(
-      `Workflow source too large: ${bytes} bytes, the limit is ${MAX_WORKFLOW_BYTES}`,
-    );
-  }
+  assertWorkflowSize(text);
   const parsed = parseBySyntax(text, options);
-  if (parsed.workflow.nodes.length > MAX_NODES) {
-    throw new RangeError(
-      `Workflow "${parsed.workflow.name}" has too many nodes: ${parsed.workflow.nodes.length}, the limit is ${MAX_NODES}`,
-    );
-  }
+  assertNodeCount(parsed.workflow.name, parsed.workflow.nodes.length);
   return parsed;
 }
 
@@ -103,6 +96,7 @@ function parseBySyntax(text: string, options: ParseWorkflowSourceOptions): Parse
   } catch (error) {
     throw new WorkflowSyntaxError(`Invalid JSON: ${(error as Error).message}`, { cause: error });
   }
+  assertWorkflowDepth(json);
   const format = detectJsonFormat(json);
   if (format === "blueprint") {
     const workflow = importBlueprint(json, { trigger: options.trigger, catalog: options.catalog });

@@ -25,6 +25,17 @@ import type {
   Workflow,
   WorkflowNode,
 } from "./model.ts";
+import {
+  assertNodeCount,
+  assertWorkflowDepth,
+  assertWorkflowSize,
+  isStackOverflow,
+  nestingMessage,
+} from "./workflow_limits.ts";
+import { WorkflowLimitError, WorkflowSyntaxError } from "./workflow_syntax_error.ts";
+import { MAX_DATA_DEPTH } from "./limits.ts";
+
+export { WorkflowSyntaxError, type WorkflowSyntaxErrorOptions } from "./workflow_syntax_error.ts";
 
 /** Id of the trigger node of a workflow parsed from YAML (the trigger is implicit in YAML). */
 export const YAML_TRIGGER_NODE_ID = "trigger";
@@ -57,36 +68,6 @@ const NODE_KEYS = [
 ] as const;
 const FILTER_KEYS = ["selector", "value", "operator", "path"] as const;
 
-/** Where a workflow source is wrong: line and column (1-based) when known, node and field. */
-export interface WorkflowSyntaxErrorOptions extends ErrorOptions {
-  line?: number;
-  column?: number;
-  node?: string;
-  field?: string;
-}
-
-/** A workflow source (YAML, MISP JSON, blueprint) that cannot be read, with the place it fails. */
-export class WorkflowSyntaxError extends SyntaxError {
-  /** 1-based line of the offending text, when the source has lines. */
-  readonly line?: number;
-  /** 1-based column of the offending text, when the source has lines. */
-  readonly column?: number;
-  /** Id of the node the error is about. */
-  readonly node?: string;
-  /** Field (key) the error is about, e.g. `then` or `params.scope`. */
-  readonly field?: string;
-
-  /** Creates the error; `options` carries the place (line, column, node, field) and the cause. */
-  constructor(message: string, options: WorkflowSyntaxErrorOptions = {}) {
-    super(message, { cause: options.cause });
-    this.name = "WorkflowSyntaxError";
-    this.line = options.line;
-    this.column = options.column;
-    this.node = options.node;
-    this.field = options.field;
-  }
-}
-
 /** Options of `parseWorkflowYaml`. */
 export interface ParseWorkflowYamlOptions {
   /**
@@ -106,16 +87,31 @@ class YamlReader {
     this.#lines = lines;
   }
 
-  /** The plain JavaScript value of a YAML node, aliases resolved. */
-  toJs(value: unknown): unknown {
+  /**
+   * The plain JavaScript value of a YAML node, aliases resolved, refused when it nests deeper
+   * than `MAX_DATA_DEPTH` (aliases can build depth the text does not show).
+   */
+  toJs(value: unknown, place: { node?: string; field: string }): unknown {
     if (value === null || value === undefined) return null;
-    return (value as YamlNode).toJS(this.#document);
+    let js: unknown;
+    try {
+      js = (value as YamlNode).toJS(this.#document);
+    } catch (error) {
+      if (!isStackOverflow(error)) throw error;
+      this.fail(nestingMessage(), value as YamlNode, place, {
+        limit: MAX_DATA_DEPTH,
+        cause: error,
+      });
+    }
+    assertWorkflowDepth(js, place);
+    return js;
   }
 
   fail(
     message: string,
     at: YamlNode | null | undefined,
     place: { node?: string; field?: string } = {},
+    limit?: { limit: number; cause?: unknown },
   ): never {
     const offset = at?.range?.[0];
     const position = offset === undefined ? undefined : this.#lines.linePos(offset);
@@ -125,11 +121,11 @@ class YamlReader {
       : place.field
       ? `Field "${place.field}": `
       : "";
-    throw new WorkflowSyntaxError(`${subject}${message}${where}`, {
-      line: position?.line,
-      column: position?.col,
-      ...place,
-    });
+    const options = { line: position?.line, column: position?.col, ...place };
+    if (limit) {
+      throw new WorkflowLimitError(`${subject}${message}${where}`, { ...options, ...limit });
+    }
+    throw new WorkflowSyntaxError(`${subject}${message}${where}`, options);
   }
 
   string(value: unknown, at: YamlNode, place: { node?: string; field: string }): string {
@@ -210,18 +206,36 @@ function guessKind(hasBranches: boolean): ModuleType {
  * that carry line, column, node and field; the graph's meaning is checked by `validateWorkflow`.
  *
  * @throws {WorkflowSyntaxError} when the text is not YAML or not a workflow.
+ * @throws {WorkflowLimitError} (a `WorkflowSyntaxError`) when the text is over
+ * `MAX_WORKFLOW_BYTES`, has more than `MAX_NODES` nodes or nests deeper than `MAX_DATA_DEPTH`.
  */
 export function parseWorkflowYaml(text: string, options: ParseWorkflowYamlOptions = {}): Workflow {
+  assertWorkflowSize(text);
   const lines = new LineCounter();
-  const document = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  let document: Document.Parsed;
+  try {
+    document = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  } catch (error) {
+    if (!isStackOverflow(error)) throw error;
+    throw new WorkflowLimitError(`Invalid YAML: ${nestingMessage()}`, {
+      limit: MAX_DATA_DEPTH,
+      cause: error,
+    });
+  }
   const reader = new YamlReader(document, lines);
   const [problem] = document.errors;
   if (problem) {
     const position = lines.linePos(problem.pos[0]);
-    throw new WorkflowSyntaxError(
-      `Invalid YAML: ${problem.message} (line ${position.line}, column ${position.col})`,
-      { line: position.line, column: position.col, cause: problem },
-    );
+    const where = `(line ${position.line}, column ${position.col})`;
+    const place = { line: position.line, column: position.col, cause: problem };
+    // The parser reports its own stack overflow on deep flow collections as a parse error.
+    if (/call stack/i.test(problem.message)) {
+      throw new WorkflowLimitError(`Invalid YAML: ${nestingMessage()} ${where}`, {
+        ...place,
+        limit: MAX_DATA_DEPTH,
+      });
+    }
+    throw new WorkflowSyntaxError(`Invalid YAML: ${problem.message} ${where}`, place);
   }
   const root = document.contents;
   if (!isMap(root)) {
@@ -272,7 +286,8 @@ export function parseWorkflowYaml(text: string, options: ParseWorkflowYamlOption
   }) ?? (triggerDescriptor && !triggerDescriptor.blocking ? "allow" : "block");
   const triggerParams = readOptional(top.get("trigger_params"), (entry) => {
     if (entry.value === null || (isScalar(entry.value) && entry.value.value === null)) return {};
-    return reader.toJs(reader.map(entry.value, entry.key, { field: "trigger_params" })) as Record<
+    const map = reader.map(entry.value, entry.key, { field: "trigger_params" });
+    return reader.toJs(map, { field: "trigger_params" }) as Record<
       string,
       unknown
     >;
@@ -291,6 +306,7 @@ export function parseWorkflowYaml(text: string, options: ParseWorkflowYamlOption
   const nodesEntry = top.get("nodes");
   if (nodesEntry && !(isScalar(nodesEntry.value) && nodesEntry.value.value === null)) {
     const nodesMap = reader.map(nodesEntry.value, nodesEntry.key, { field: "nodes" });
+    assertNodeCount(name, nodesMap.items.length + 1);
     for (const pair of nodesMap.items) {
       const id = reader.id(pair.key, { field: "nodes" });
       if (id === YAML_TRIGGER_NODE_ID) {
@@ -344,9 +360,8 @@ function readNode(
   }
   const params = entries.get("params");
   if (params && !(isScalar(params.value) && params.value.value === null)) {
-    node.params = reader.toJs(
-      reader.map(params.value, params.key, { node: id, field: "params" }),
-    ) as Record<
+    const place = { node: id, field: "params" };
+    node.params = reader.toJs(reader.map(params.value, params.key, place), place) as Record<
       string,
       unknown
     >;

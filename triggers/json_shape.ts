@@ -5,6 +5,8 @@
  * @module
  */
 
+import { exceedsDataDepth } from "../engine/data_depth.ts";
+import { MAX_DATA_DEPTH } from "../engine/limits.ts";
 import type { JsonObject } from "../engine/model.ts";
 import { NormalizationError } from "./normalization_error.ts";
 
@@ -73,8 +75,31 @@ export function normalizationFailure(
   });
 }
 
-/** Returns `value` as a JSON object, or throws the normalisation error saying what it was. */
+/**
+ * Returns `value` as a JSON object, or throws the normalisation error saying what it was. Data
+ * nested deeper than `MAX_DATA_DEPTH` is refused here, at the entry of every normalisation, so
+ * no later recursive walk (cloning, serialising, storing a run) can overflow the stack on it.
+ *
+ * @throws {NormalizationError} when `value` is not an object or nests too deeply.
+ */
 export function requireObject(value: unknown, trigger: string | undefined): JsonObject {
-  if (isPlainObject(value)) return value;
-  throw normalizationFailure(trigger, `expected a JSON object, got ${describeValue(value)}`);
+  if (!isPlainObject(value)) {
+    throw normalizationFailure(trigger, `expected a JSON object, got ${describeValue(value)}`);
+  }
+  assertDataDepth(value, trigger);
+  return value;
+}
+
+/**
+ * Refuses MISP data nested deeper than `MAX_DATA_DEPTH` objects and lists (real events nest about
+ * ten). The check is iterative: it never overflows the stack, however deep the data.
+ *
+ * @throws {NormalizationError} naming the limit.
+ */
+export function assertDataDepth(value: unknown, trigger: string | undefined): void {
+  if (!exceedsDataDepth(value, MAX_DATA_DEPTH)) return;
+  throw normalizationFailure(
+    trigger,
+    `the data is nested deeper than the limit of ${MAX_DATA_DEPTH} levels`,
+  );
 }

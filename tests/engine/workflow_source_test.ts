@@ -113,17 +113,17 @@ Deno.test("parseWorkflowSource() enforces the size limits", async (t) => {
   await t.step("MAX_WORKFLOW_BYTES, counted in UTF-8 bytes", () => {
     const padding = "é".repeat(MAX_WORKFLOW_BYTES / 2);
     assert.throws(() => parseWorkflowSource(`${YAML}# ${padding}\n`), {
-      name: "RangeError",
+      name: "WorkflowLimitError",
       message: `Workflow source too large: ${
         new TextEncoder().encode(`${YAML}# ${padding}\n`).byteLength
-      } bytes, the limit is ${MAX_WORKFLOW_BYTES}`,
+      } bytes, the limit is ${MAX_WORKFLOW_BYTES} bytes`,
     });
   });
   await t.step("MAX_NODES", () => {
     const nodes = Array.from({ length: MAX_NODES }, (_, i) => `  n${i}: { module: push-zmq }`);
     const text = `name: big\ntrigger: event-publish\nnodes:\n${nodes.join("\n")}\n`;
     assert.throws(() => parseWorkflowSource(text), {
-      name: "RangeError",
+      name: "WorkflowLimitError",
       message: `Workflow "big" has too many nodes: ${MAX_NODES + 1}, the limit is ${MAX_NODES}`,
     });
     const fits = `name: big\ntrigger: event-publish\nnodes:\n${nodes.slice(1).join("\n")}\n`;
