@@ -231,10 +231,9 @@ async function handleSlackRequest(
   let body: Record<string, unknown>;
   try {
     body = parseSlackBody(raw, request.headers.get("content-type") ?? "");
-  } catch {
-    return Response.json({ error: "Slack request body is not JSON or form data" }, {
-      status: 400,
-    });
+  } catch (error) {
+    if (!(error instanceof SlackBodyError)) throw error;
+    return Response.json({ error: error.message }, { status: 400 });
   }
   if (body.type === "url_verification") return Response.json({ challenge: body.challenge });
   const deliveryKey = slackDeliveryKey(body);
@@ -280,15 +279,49 @@ async function handleSlackRequest(
   }
 }
 
-/** Parses JSON (Events API) or form data (slash commands; interactivity's `payload` field). */
+/** A signed Slack request whose body is not one Slack sends; answered with a 400. */
+class SlackBodyError extends SyntaxError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "SlackBodyError";
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** `JSON.parse` that must give an object; `what` names the text in the error. */
+function parseJsonObject(text: string, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new SlackBodyError(`${what} is not JSON: ${(error as Error).message}`, { cause: error });
+  }
+  if (!isObject(value)) throw new SlackBodyError(`${what} must be a JSON object`);
+  return value;
+}
+
+/**
+ * Parses JSON (Events API) or form data (slash commands; interactivity's `payload` field). Bolt
+ * reads fields of the body without checking its shape, so anything else is refused here.
+ *
+ * @throws {SlackBodyError} when the body is none of those.
+ */
 function parseSlackBody(raw: string, contentType: string): Record<string, unknown> {
   if (contentType.includes("application/x-www-form-urlencoded")) {
     const form = new URLSearchParams(raw);
     const payload = form.get("payload");
-    if (payload !== null) return JSON.parse(payload);
+    if (payload !== null) return parseJsonObject(payload, "Slack interactivity payload");
+    if (!form.has("command")) {
+      throw new SlackBodyError(
+        'Slack form body must carry a slash command ("command") or an interactivity "payload"',
+      );
+    }
     return Object.fromEntries(form);
   }
-  return JSON.parse(raw);
+  return parseJsonObject(raw, "Slack event body");
 }
 
 /**

@@ -4,10 +4,22 @@
  * queries are answered and whose cards are edited after the decision, and `update_id`s claimed
  * once so a redelivered update does nothing.
  *
+ * Telegram redelivers an update answered with a 5xx, so once an update is claimed every failure
+ * of its handling (a reply Telegram refuses, Telegram unreachable, an update without `from` or
+ * `chat`) is logged and answered with 200. A body that is not an update gets a 400.
+ *
  * @module
  */
 
-import { Bot, type BotConfig, type Context, webhookCallback } from "grammy";
+import {
+  Bot,
+  type BotConfig,
+  type BotError,
+  type Context,
+  GrammyError,
+  HttpError,
+  webhookCallback,
+} from "grammy";
 import type { Context as HonoContext } from "hono";
 import { log } from "../engine/log.ts";
 import { claimChatDelivery } from "../store/chat_deliveries.ts";
@@ -21,6 +33,10 @@ import { parseCallbackData, telegramMessage } from "./telegram_render.ts";
 const MAX_CALLBACK_ANSWER = 200;
 /** A valid `secret_token` for `setWebhook`: 1 to 256 of `A-Z a-z 0-9 _ -`. */
 export const TELEGRAM_SECRET_PATTERN = /^[A-Za-z0-9_-]{1,256}$/;
+/** How long an update may run before Telegram is answered 200 anyway (the work goes on). */
+export const TELEGRAM_ANSWER_TIMEOUT_MS = 10_000;
+/** The header Telegram sends the webhook's secret token in. */
+const SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token";
 
 /** The bot's own user, as `getMe` returns it; given, grammY never calls `getMe`. */
 export type TelegramBotInfo = NonNullable<BotConfig<Context>["botInfo"]>;
@@ -71,16 +87,22 @@ export function createTelegramBot(core: ChatCore, options: TelegramBotOptions): 
     if (first) await next();
   });
 
-  bot.on("message:text", async (ctx) => {
+  // Past the claim, a failure is logged and the update answered 200: a 5xx would only bring a
+  // redelivery the claim then ignores.
+  const guarded = bot.errorBoundary(logUpdateError);
+
+  guarded.on("message:text", async (ctx) => {
+    // Telegram leaves `from` out of some messages (sent on behalf of a channel or chat).
+    if (!ctx.message.from || !ctx.message.chat) return;
     const match = /^\/([A-Za-z0-9_]+)(?:@(\S+))?(?:\s+([\s\S]*))?$/.exec(ctx.message.text);
     if (!match) return;
     if (match[2] && match[2].toLowerCase() !== ctx.me.username.toLowerCase()) return;
     const name = match[1]!.toLowerCase() === "start" ? "help" : match[1]!;
     const identity: ChatIdentity = {
       platform: "telegram",
-      userId: String(ctx.from.id),
-      chatId: String(ctx.chat.id),
-      direct: ctx.chat.type === "private",
+      userId: String(ctx.message.from.id),
+      chatId: String(ctx.message.chat.id),
+      direct: ctx.message.chat.type === "private",
     };
     const card = await runCommand(core, identity, `${name} ${match[3] ?? ""}`);
     const message = telegramMessage(card);
@@ -91,16 +113,18 @@ export function createTelegramBot(core: ChatCore, options: TelegramBotOptions): 
     });
   });
 
-  bot.on("callback_query:data", async (ctx) => {
+  guarded.on("callback_query:data", async (ctx) => {
     const parsed = parseCallbackData(ctx.callbackQuery.data);
     const chat = ctx.callbackQuery.message?.chat;
+    const from = ctx.callbackQuery.from;
+    if (!from) return;
     if (!parsed || !chat) {
       await ctx.answerCallbackQuery({ text: "This button is not Flowgate's" });
       return;
     }
     const identity: ChatIdentity = {
       platform: "telegram",
-      userId: String(ctx.from.id),
+      userId: String(from.id),
       chatId: String(chat.id),
       direct: chat.type === "private",
     };
@@ -118,13 +142,6 @@ export function createTelegramBot(core: ChatCore, options: TelegramBotOptions): 
           : {}),
       });
     }
-  });
-
-  bot.catch((error) => {
-    log.error("Telegram update failed", {
-      update_id: error.ctx.update.update_id,
-      error: error.error instanceof Error ? error.error.message : String(error.error),
-    });
   });
 
   const sender: ChatSender = {
@@ -148,6 +165,73 @@ export function createTelegramBot(core: ChatCore, options: TelegramBotOptions): 
   };
   core.senders.set("telegram", sender);
 
-  const handle = webhookCallback(bot, "hono", { secretToken: options.secretToken });
-  return { bot, sender, handle: (c) => handle(c) as Promise<Response> };
+  const callback = webhookCallback(bot, "hono", {
+    secretToken: options.secretToken,
+    timeoutMilliseconds: TELEGRAM_ANSWER_TIMEOUT_MS,
+    onTimeout: () => {
+      log.warn("Telegram update still running: answered 200, the work goes on", {
+        timeout_ms: TELEGRAM_ANSWER_TIMEOUT_MS,
+      });
+    },
+  });
+  const handle = async (c: HonoContext): Promise<Response> => {
+    // grammY answers a wrong or missing secret token with 401; only a caller holding the secret
+    // learns whether its body is an update.
+    if (sameSecret(c.req.header(SECRET_HEADER), options.secretToken)) {
+      const problem = await updateProblem(c);
+      if (problem !== undefined) return c.json({ error: problem }, 400);
+    }
+    return await (callback(c) as Promise<Response>);
+  };
+  return { bot, sender, handle };
+}
+
+/** Logs an update whose handling failed, saying where: Telegram refused, unreachable, or ours. */
+function logUpdateError(error: BotError): void {
+  const cause = error.error;
+  const fields = { "update_id": error.ctx.update.update_id };
+  if (cause instanceof GrammyError) {
+    log.error("Telegram refused a call while handling an update", {
+      ...fields,
+      method: cause.method,
+      "error_code": cause.error_code,
+      description: cause.description,
+    });
+  } else if (cause instanceof HttpError) {
+    log.error("Telegram could not be reached while handling an update", {
+      ...fields,
+      error: cause.message,
+    });
+  } else {
+    log.error("Telegram update failed", {
+      ...fields,
+      error: cause instanceof Error ? (cause.stack ?? cause.message) : String(cause),
+    });
+  }
+}
+
+/** Compares the secret token without returning early on the first differing character. */
+function sameSecret(given: string | undefined, expected: string): boolean {
+  if (given === undefined || given.length !== expected.length) return false;
+  let difference = 0;
+  for (let index = 0; index < expected.length; index++) {
+    difference |= given.charCodeAt(index) ^ expected.charCodeAt(index);
+  }
+  return difference === 0;
+}
+
+/** Why the request body is not a Telegram update, or undefined when it is one. */
+async function updateProblem(c: HonoContext): Promise<string | undefined> {
+  let update: unknown;
+  try {
+    // Hono caches the parsed body: grammY's adapter reads this same value afterwards.
+    update = await c.req.json();
+  } catch (error) {
+    return `Telegram update is not JSON: ${(error as Error).message}`;
+  }
+  const isObject = typeof update === "object" && update !== null && !Array.isArray(update);
+  if (!isObject || !Number.isSafeInteger((update as { update_id?: unknown }).update_id)) {
+    return 'Telegram update must be a JSON object with an integer "update_id"';
+  }
+  return undefined;
 }

@@ -2,7 +2,8 @@
  * A local fake of the Telegram Bot API on 127.0.0.1 (port 0): `sendMessage`, `editMessageText`,
  * `answerCallbackQuery`, `setWebhook`, `deleteWebhook` and `getMe`. Records what it receives and
  * answers as Telegram does (`{ok, result}` or `{ok: false, error_code, description}`): 401 for an
- * unknown token, 400 for an unknown chat, 429 when told to, 404 for other methods.
+ * unknown token, 400 for an unknown chat, 429 or any other error status when told to, 404 for
+ * other methods.
  *
  * ```ts
  * await using telegram = startTelegramApi({ token: "123:ABC", chats: ["-100"] });
@@ -34,6 +35,8 @@ export interface TelegramApi extends AsyncDisposable {
   calls: { method: string; payload: Record<string, unknown> }[];
   /** The next `count` calls answer 429 with `retry_after`. */
   rateLimitNext(count: number): void;
+  /** The next `count` calls answer `status` (e.g. 400 or 500) with `ok: false`. */
+  failNext(count: number, status: number): void;
   close(): Promise<void>;
 }
 
@@ -70,6 +73,7 @@ export function startTelegramApi(options: TelegramApiOptions): TelegramApi {
   const messages: Record<string, unknown>[] = [];
   const calls: { method: string; payload: Record<string, unknown> }[] = [];
   let limited = 0;
+  let failing = { count: 0, status: 500 };
   sink.reply((request) => {
     const match = /^\/bot([^/]+)\/(\w+)$/.exec(request.path);
     if (!match || match[1] !== options.token) return failure(401, "Unauthorized");
@@ -78,6 +82,10 @@ export function startTelegramApi(options: TelegramApiOptions): TelegramApi {
     if (limited > 0) {
       limited--;
       return failure(429, "Too Many Requests: retry after 1");
+    }
+    if (failing.count > 0) {
+      failing.count--;
+      return failure(failing.status, `Failing on request (${failing.status})`);
     }
     const body = JSON.parse(request.body || "{}") as Record<string, unknown>;
     if (CHAT_METHODS.has(method) && !options.chats.includes(String(body.chat_id))) {
@@ -106,6 +114,9 @@ export function startTelegramApi(options: TelegramApiOptions): TelegramApi {
     calls,
     rateLimitNext(count) {
       limited = count;
+    },
+    failNext(count, status) {
+      failing = { count, status };
     },
     close: () => sink.close(),
     [Symbol.asyncDispose]: () => sink.close(),
