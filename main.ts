@@ -8,6 +8,7 @@
 import { log, registerSecret } from "./engine/log.ts";
 import { ensureAdminToken } from "./store/admin_token.ts";
 import { bootstrapChatAdmins } from "./store/chat_roles.ts";
+import { acquireKvLock, isLocalKvPath, type KvLock, KvLockedError } from "./store/kv_lock.ts";
 import { reenableExpiredWorkflows } from "./store/workflows.ts";
 import { createApp, resolveServerContext } from "./server/app.ts";
 import { ConfigError, configSecrets, loadConfig } from "./server/config.ts";
@@ -19,6 +20,7 @@ import { createApprovalService, withApprovalMessages } from "./server/approvals.
 import { createQueueHandler, recoverUnfinishedIntakes } from "./server/queue.ts";
 import { integrationStatus } from "./server/routes/health.ts";
 import { createModuleServices } from "./server/services.ts";
+import { createServeHandler, handleServeError } from "./server/serve.ts";
 import { syncWorkflowsDir, watchWorkflowsDir } from "./server/workflows_dir.ts";
 
 /** Wait before the start-up intake sweep, so the queue's own backlog drains first. */
@@ -27,13 +29,22 @@ const INTAKE_RECOVERY_DELAY_MS = 3_000;
 /** How often the maintenance cron re-enables workflows whose `disabled_until` passed. */
 const MAINTENANCE_SCHEDULE = "*/5 * * * *";
 
-async function openKv(path: string | undefined): Promise<Deno.Kv> {
-  if (path === undefined) return await Deno.openKv();
-  if (!/^https?:\/\//.test(path) && path !== ":memory:") {
+/** Opens the KV; a local file is locked first, so a second process on it exits with code 2. */
+async function openKv(path: string | undefined): Promise<{ kv: Deno.Kv; lock: KvLock | null }> {
+  if (path === undefined) return { kv: await Deno.openKv(), lock: null };
+  if (isLocalKvPath(path)) {
     const slash = path.lastIndexOf("/");
     if (slash > 0) await Deno.mkdir(path.slice(0, slash), { recursive: true });
   }
-  return await Deno.openKv(path);
+  let lock: KvLock | null;
+  try {
+    lock = await acquireKvLock(path);
+  } catch (error) {
+    if (!(error instanceof KvLockedError)) throw error;
+    log.error(error.message, { kv: path, pid: error.pid });
+    Deno.exit(2);
+  }
+  return { kv: await Deno.openKv(path), lock };
 }
 
 function startCron(kv: Deno.Kv, signal: AbortSignal): void {
@@ -68,7 +79,7 @@ async function main(): Promise<void> {
   }
   for (const secret of configSecrets(config)) registerSecret(secret);
 
-  const kv = await openKv(config.kvPath);
+  const { kv, lock } = await openKv(config.kvPath);
   const { token } = await ensureAdminToken(kv, config.adminToken);
   if (token !== undefined) {
     log.warn("Admin token generated: store it now, it is shown only this once", {
@@ -127,7 +138,8 @@ async function main(): Promise<void> {
     port: config.port,
     signal: shutdown.signal,
     onListen: ({ hostname, port }) => log.info("Flowgate listening", { hostname, port }),
-  }, (request, info) => app.fetch(request, info));
+    onError: handleServeError,
+  }, createServeHandler(app));
 
   const stop = () => {
     clearTimeout(recovery);
@@ -142,6 +154,7 @@ async function main(): Promise<void> {
   }
   await server.finished;
   kv.close();
+  lock?.release();
 }
 
 if (import.meta.main) await main();

@@ -8,11 +8,14 @@
 import { Hono } from "hono";
 import { log } from "../engine/log.ts";
 import type { RunRecord } from "../store/types.ts";
+import { constantTimeEquals } from "../server/auth.ts";
+import { boundRequestBody } from "../server/body_guard.ts";
+import { bodyLimitsOf } from "../server/body_limits.ts";
 import type { AppEnv, ServerContext } from "../server/deps.ts";
 import { announceBlockedRun } from "./announce.ts";
 import { watchApprovals } from "./approvals.ts";
 import type { ChatCore } from "./core.ts";
-import { createSlackBot, type SlackBot, type SlackBotOptions } from "./slack.ts";
+import { createSlackBot, SLACK_MAX_SKEW_S, type SlackBot, type SlackBotOptions } from "./slack.ts";
 import { createTelegramBot, type TelegramBot, type TelegramBotInfo } from "./telegram.ts";
 
 /** What tests (or a deployment that knows them) pass besides the configuration. */
@@ -59,17 +62,29 @@ export function createChat(ctx: ServerContext, options: ChatOptions = {}): Chat 
     });
   }
 
+  // Each platform's credentials are checked from the headers before a byte of the body is read;
+  // the body is then read within the chat cap and timeouts and handed over as bytes.
+  const limits = bodyLimitsOf(ctx.config).chat;
   const routes = new Hono<AppEnv>();
-  routes.post("/slack/events", (c) => {
+  routes.post("/slack/events", async (c) => {
     if (!slack) return c.json({ error: "Slack is not configured (SLACK_BOT_TOKEN)" }, 404);
+    const refusal = slackHeadersRefusal(c.req.raw.headers, ctx.now());
+    if (refusal !== undefined) return c.json({ error: refusal }, 401);
+    await boundRequestBody(c, limits);
     return slack.handle(c.req.raw);
   });
-  routes.post("/telegram", (c) => {
+  routes.post("/telegram", async (c) => {
     if (!telegram) {
       return c.json({
         error: "Telegram is not configured (TELEGRAM_BOT_TOKEN, TELEGRAM_SECRET_TOKEN)",
       }, 404);
     }
+    const presented = c.req.header(TELEGRAM_SECRET_HEADER);
+    const expected = telegramConfig?.secretToken ?? "";
+    if (presented === undefined || !(await constantTimeEquals(presented, expected))) {
+      return c.json({ error: `Missing or wrong ${TELEGRAM_SECRET_HEADER} header` }, 401);
+    }
+    await boundRequestBody(c, limits);
     return telegram.handle(c);
   });
   return {
@@ -79,6 +94,22 @@ export function createChat(ctx: ServerContext, options: ChatOptions = {}): Chat 
     telegram,
     announceBlockedRun: (run) => announceBlockedRun(core, run),
   };
+}
+
+/** The header Telegram sends the webhook's secret token in. */
+const TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token";
+
+/**
+ * Why a Slack request is refused from its headers alone (no signature, or a timestamp missing,
+ * stale or in the future), or undefined; the signature itself is checked once the body is read.
+ */
+export function slackHeadersRefusal(headers: Headers, nowMs: number): string | undefined {
+  if (!headers.get("x-slack-signature")) return "Slack request signature invalid";
+  const timestamp = Number(headers.get("x-slack-request-timestamp"));
+  if (!Number.isInteger(timestamp) || Math.abs(nowMs / 1_000 - timestamp) > SLACK_MAX_SKEW_S) {
+    return "Slack request timestamp missing, stale or in the future";
+  }
+  return undefined;
 }
 
 /** The chat routes alone, for mounting where the announcer is not needed. */

@@ -6,7 +6,6 @@
  */
 
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { createChat } from "../bot/chat_routes.ts";
@@ -17,6 +16,9 @@ import type { ModuleServices } from "../modules/services.ts";
 import { MODULE_REGISTRY } from "../modules/registry.ts";
 import { ConflictError, NotFoundError } from "../store/errors.ts";
 import { adminAuth } from "./auth.ts";
+import { BodyTimeoutError, BodyTooLargeError } from "./body.ts";
+import { limitBody, trackRequestBodies } from "./body_guard.ts";
+import { bodyLimitsOf } from "./body_limits.ts";
 import { RequestProblemsError } from "./errors.ts";
 import type { AppDeps, AppEnv, ServerContext } from "./deps.ts";
 import { InFlightRuns } from "./in_flight.ts";
@@ -77,6 +79,8 @@ export function errorResponse(error: unknown): { status: ContentfulStatusCode; b
   if (error instanceof HTTPException) {
     return { status: error.status as ContentfulStatusCode, body: { error: error.message } };
   }
+  if (error instanceof BodyTooLargeError) return { status: 413, body: { error: error.message } };
+  if (error instanceof BodyTimeoutError) return { status: 408, body: { error: error.message } };
   if (error instanceof RequestProblemsError) {
     return {
       status: 400,
@@ -103,8 +107,33 @@ export function errorResponse(error: unknown): { status: ContentfulStatusCode; b
     if (error.name === "UnknownTriggerError") {
       return { status: 404, body: { error: error.message } };
     }
+    if (error.name === "ApprovalRefusedError") {
+      return { status: 403, body: { error: error.message } };
+    }
+    const client = clientErrorMessage(error);
+    if (client !== undefined) return { status: 400, body: { error: client } };
   }
   return { status: 500, body: { error: "Internal error: see the server log" } };
+}
+
+/**
+ * What to tell the client when a runtime error comes from its input rather than from our code:
+ * a value nested so deep that a recursive walk ran out of stack, an id or filter too long for a
+ * KV key, a cursor KV cannot read. Undefined for any other error.
+ */
+export function clientErrorMessage(error: Error): string | undefined {
+  if (error instanceof RangeError && /Maximum call stack size exceeded/i.test(error.message)) {
+    return "Request nested too deeply: a value in it holds too many levels of objects or " +
+      "lists; flatten it";
+  }
+  if (error instanceof TypeError && /^Key too large/i.test(error.message)) {
+    return "An id, name or filter in the request is too long (KV keys are limited to 2 KiB): " +
+      "shorten it";
+  }
+  if (error instanceof TypeError && /invalid cursor/i.test(error.message)) {
+    return 'Invalid cursor: pass the "cursor" of the previous page unchanged';
+  }
+  return undefined;
 }
 
 /**
@@ -131,17 +160,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     return c.json(body, status);
   });
   app.notFound((c) => c.json({ error: `No route for ${c.req.method} ${c.req.path}` }, 404));
-  app.use(
-    "*",
-    bodyLimit({
-      maxSize: ctx.config.maxBodyBytes,
-      onError: (c) =>
-        c.json({
-          error: `Request body over the limit of ${ctx.config.maxBodyBytes} bytes ` +
-            "(FLOWGATE_MAX_BODY_BYTES)",
-        }, 413),
-    }),
-  );
+  // No body is read here: each route reads its own, capped and timed, after its authentication.
+  app.use("*", trackRequestBodies());
 
   app.route("/", healthRoutes(ctx));
   app.route("/", metricsRoutes(ctx));
@@ -151,6 +171,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   const api = new Hono<AppEnv>();
   api.use("*", adminAuth(ctx.kv));
+  api.use("*", limitBody(bodyLimitsOf(ctx.config).api));
   api.route("/workflows", workflowRoutes(ctx));
   api.route("/runs", runRoutes(ctx));
   api.route("/", catalogueRoutes(ctx));

@@ -21,6 +21,10 @@ export const MAX_VERDICT_TIMEOUT_MS = 25_000;
 export const DEFAULT_RETENTION_DAYS = 14;
 /** Default request body limit: 32 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 33_554_432;
+/** Default wait for the next byte of a request body before answering 408, in milliseconds. */
+export const DEFAULT_BODY_IDLE_TIMEOUT_MS = 10_000;
+/** Default wait for a whole request body before answering 408, in milliseconds. */
+export const DEFAULT_BODY_TIMEOUT_MS = 60_000;
 /** Default webhook de-duplication window, in seconds. */
 export const DEFAULT_HOOK_DEDUPE_WINDOW_S = 600;
 
@@ -71,6 +75,10 @@ export interface Config {
   chatAdmins: string[];
   retentionDays: number;
   maxBodyBytes: number;
+  /** Longest wait for the next byte of a request body (`FLOWGATE_BODY_IDLE_TIMEOUT_MS`). */
+  bodyIdleTimeoutMs: number;
+  /** Longest wait for a whole request body (`FLOWGATE_BODY_TIMEOUT_MS`). */
+  bodyTimeoutMs: number;
   hookDedupeWindowS: number;
 }
 
@@ -220,6 +228,13 @@ export function loadConfig(env: EnvReader = (name) => Deno.env.get(name)): Confi
     chatAdmins,
     retentionDays: integer("FLOWGATE_RETENTION_DAYS", DEFAULT_RETENTION_DAYS, 1, 3_650),
     maxBodyBytes: integer("FLOWGATE_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, 1_024, 1_073_741_824),
+    bodyIdleTimeoutMs: integer(
+      "FLOWGATE_BODY_IDLE_TIMEOUT_MS",
+      DEFAULT_BODY_IDLE_TIMEOUT_MS,
+      1,
+      600_000,
+    ),
+    bodyTimeoutMs: integer("FLOWGATE_BODY_TIMEOUT_MS", DEFAULT_BODY_TIMEOUT_MS, 1, 3_600_000),
     hookDedupeWindowS: integer(
       "FLOWGATE_HOOK_DEDUPE_WINDOW_S",
       DEFAULT_HOOK_DEDUPE_WINDOW_S,

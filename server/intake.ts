@@ -41,13 +41,31 @@ export interface AcceptIntakeOptions {
 }
 
 /**
+ * Longest event uuid or timestamp kept as is in a de-duplication key (a MISP uuid has 36
+ * characters, a timestamp 10); a longer one is replaced by its SHA-256, since the key becomes part
+ * of a KV key, which KV limits to 2 KiB.
+ */
+export const MAX_DEDUPE_PART_CHARS = 64;
+
+/**
  * The de-duplication key of a payload: event uuid and timestamp (when there is an event) and the
  * SHA-256 of the exact payload, so MISP's resend of the same event state is caught while a changed
- * event is not.
+ * event is not. Parts too long for a KV key are hashed (`MAX_DEDUPE_PART_CHARS`).
  */
 export async function intakeDedupeKey(data: JsonObject, payloadText: string): Promise<string> {
   const event = summarizeEvent(data);
-  return `${event?.uuid ?? "-"}:${event?.timestamp ?? "-"}:${await sha256Hex(payloadText)}`;
+  const [uuid, timestamp, payload] = await Promise.all([
+    dedupePart(event?.uuid),
+    dedupePart(event?.timestamp),
+    sha256Hex(payloadText),
+  ]);
+  return `${uuid}:${timestamp}:${payload}`;
+}
+
+async function dedupePart(value: string | number | undefined): Promise<string> {
+  if (value === undefined) return "-";
+  const text = String(value);
+  return text.length <= MAX_DEDUPE_PART_CHARS ? text : `sha256=${await sha256Hex(text)}`;
 }
 
 /**

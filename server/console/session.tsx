@@ -12,7 +12,11 @@
 
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { HTTPException } from "hono/http-exception";
 import { constantTimeEquals, isAddressAllowed, parseAllowlist } from "../auth.ts";
+import { BodyTimeoutError, BodyTooLargeError, type ReadBodyOptions } from "../body.ts";
+import { boundRequestBody } from "../body_guard.ts";
+import { bodyLimitsOf } from "../body_limits.ts";
 import type { ConsoleContext, ConsoleEnv, ConsoleSession } from "./context.ts";
 import { ErrorPage } from "./layout.tsx";
 import {
@@ -162,6 +166,9 @@ export function requireSession(ctx: ConsoleContext): MiddlewareHandler<ConsoleEn
     if (!safe) {
       const reason = crossSiteReason(ctx, c);
       if (reason !== undefined) return c.html(<ErrorPage status={403} message={reason} />, 403);
+      // Signed in: now, and only now, the form is read (capped and timed).
+      const refused = await boundFormBody(c, bodyLimitsOf(ctx.config).consoleForm);
+      if (refused !== undefined) return refused;
       const presented = await formField(c, CSRF_FIELD);
       if (presented === undefined || !(await constantTimeEquals(presented, session.csrf))) {
         return c.html(
@@ -178,6 +185,28 @@ export function requireSession(ctx: ConsoleContext): MiddlewareHandler<ConsoleEn
   };
 }
 
+/**
+ * Reads the request's form body within `options` (see `boundRequestBody`); a body too large or
+ * too slow gets its error page, returned for the caller to answer with.
+ */
+export async function boundFormBody(
+  c: Context<ConsoleEnv>,
+  options: ReadBodyOptions,
+): Promise<Response | undefined> {
+  try {
+    await boundRequestBody(c, options);
+    return undefined;
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) {
+      return c.html(<ErrorPage status={413} message={error.message} />, 413);
+    }
+    if (error instanceof BodyTimeoutError) {
+      return c.html(<ErrorPage status={408} message={error.message} />, 408);
+    }
+    throw error;
+  }
+}
+
 /** One text field of a urlencoded or multipart form body, or undefined. */
 export async function formField(
   c: Context<ConsoleEnv>,
@@ -185,7 +214,17 @@ export async function formField(
 ): Promise<string | undefined> {
   const type = c.req.header("Content-Type") ?? "";
   if (!/^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(type)) return undefined;
-  const body = await c.req.parseBody();
+  let body: Awaited<ReturnType<typeof c.req.parseBody>>;
+  try {
+    body = await c.req.parseBody();
+  } catch (error) {
+    // A multipart body without its boundary, or cut short: the client's fault, not ours.
+    throw new HTTPException(400, {
+      message: `The form body could not be read (${(error as Error).message}): send ` +
+        "application/x-www-form-urlencoded or complete multipart/form-data",
+      cause: error,
+    });
+  }
   const value = body[name];
   return typeof value === "string" ? value : undefined;
 }

@@ -9,8 +9,17 @@ import type { JSX } from "hono/jsx/jsx-runtime";
 import { appendAudit } from "../../store/audit.ts";
 import { verifyAdminToken } from "../../store/admin_token.ts";
 import { CONSOLE_ACTOR, type ConsoleContext, type ConsoleEnv } from "./context.ts";
+import { parseAllowlist, remoteAddress } from "../auth.ts";
+import { bodyLimitsOf } from "../body_limits.ts";
+import {
+  SIGN_IN_ATTEMPTS,
+  SIGN_IN_TRACKED_ADDRESSES,
+  SIGN_IN_WINDOW_MS,
+  SlidingWindowLimiter,
+} from "../rate_limit.ts";
 import { CsrfField, ErrorPage, Page } from "./layout.tsx";
 import {
+  boundFormBody,
   checkSignInToken,
   crossSiteReason,
   endSession,
@@ -54,9 +63,16 @@ function SignInPage(props: { csrf: string; next: string; error?: string }): JSX.
   );
 }
 
-/** The sign-in and sign-out routes. */
+/** The sign-in and sign-out routes; sign-in attempts are rate-limited per client address. */
 export function signInRoutes(ctx: ConsoleContext): Hono<ConsoleEnv> {
   const app = new Hono<ConsoleEnv>();
+  const attempts = new SlidingWindowLimiter({
+    limit: SIGN_IN_ATTEMPTS,
+    windowMs: SIGN_IN_WINDOW_MS,
+    maxKeys: SIGN_IN_TRACKED_ADDRESSES,
+  });
+  const proxies = parseAllowlist(ctx.config.trustedProxies);
+  const limits = bodyLimitsOf(ctx.config).signIn;
 
   app.get("/sign-in", (c) => {
     const next = safeNextPath(c.req.query("next"));
@@ -64,8 +80,29 @@ export function signInRoutes(ctx: ConsoleContext): Hono<ConsoleEnv> {
   });
 
   app.post("/sign-in", async (c) => {
+    // Counted before anything else, the body included: a guessing client is refused cheaply.
+    const address = remoteAddress(
+      c.env?.remoteAddr?.hostname,
+      c.req.header("X-Forwarded-For"),
+      proxies,
+    ) ?? "unknown";
+    const decision = attempts.take(address, ctx.now());
+    if (!decision.allowed) {
+      const seconds = Math.ceil(decision.retryAfterMs / 1_000);
+      c.header("Retry-After", String(seconds));
+      return c.html(
+        <ErrorPage
+          status={429}
+          message={`Too many sign-in attempts from ${address}: at most ${SIGN_IN_ATTEMPTS} a ` +
+            `minute. Try again in ${seconds} s`}
+        />,
+        429,
+      );
+    }
     const reason = crossSiteReason(ctx, c);
     if (reason !== undefined) return c.html(<ErrorPage status={403} message={reason} />, 403);
+    const refused = await boundFormBody(c, limits);
+    if (refused !== undefined) return refused;
     if (!(await checkSignInToken(c))) {
       return c.html(
         <ErrorPage

@@ -20,6 +20,7 @@ import {
 import type { AppEnv, ServerContext } from "../deps.ts";
 import { API_ACTOR } from "./api_workflows.ts";
 import { parseJsonBody } from "./json_body.ts";
+import { pathId, queryFilter } from "./params.ts";
 
 const STATES = new Set<ApprovalState>(["pending", "approved", "denied", "superseded"]);
 const CHAT_PLATFORMS = new Set<ChatPlatform>(["slack", "telegram"]);
@@ -46,17 +47,19 @@ export function approvalRoutes(ctx: ServerContext): Hono<AppEnv> {
     if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
       throw new HTTPException(400, { message: `Invalid limit "${query.limit}"` });
     }
+    const event = queryFilter(query.event, "event");
+    const workflow = queryFilter(query.workflow, "workflow");
     const items = await listApprovals(ctx.kv, {
       ...(query.state ? { state: query.state as ApprovalState } : {}),
-      ...(query.event ? { event: query.event } : {}),
-      ...(query.workflow ? { workflow: query.workflow } : {}),
+      ...(event ? { event } : {}),
+      ...(workflow ? { workflow } : {}),
       ...(limit ? { limit } : {}),
     });
     return c.json({ items });
   });
 
   app.get("/:id", async (c) => {
-    const id = c.req.param("id");
+    const id = pathId(c, "approval");
     const approval = await service().getApproval(id);
     if (approval === null) throw new HTTPException(404, { message: `Approval "${id}" not found` });
     return c.json(approval);
@@ -64,7 +67,7 @@ export function approvalRoutes(ctx: ServerContext): Hono<AppEnv> {
 
   for (const decision of ["approve", "deny"] as const) {
     app.post(`/:id/${decision}`, async (c) => {
-      const id = c.req.param("id");
+      const id = pathId(c, "approval");
       const text = await c.req.text();
       const body = text.trim() === "" ? {} : parseJsonBody(text);
       for (const field of ["approver", "reason"] as const) {

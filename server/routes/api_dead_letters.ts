@@ -10,13 +10,14 @@ import { deleteDeadLetter, listDeadLetters } from "../../store/dead_letters.ts";
 import type { AppEnv, ServerContext } from "../deps.ts";
 import { API_ACTOR } from "./api_workflows.ts";
 import { pageOptions } from "./paging.ts";
+import { pathId } from "./params.ts";
 
 /** The dead-letter routes. */
 export function deadLetterRoutes(ctx: ServerContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get("/", async (c) => c.json(await listDeadLetters(ctx.kv, pageOptions(c.req.query()))));
   app.delete("/:id", async (c) => {
-    const id = c.req.param("id");
+    const id = pathId(c, "dead letter");
     await deleteDeadLetter(ctx.kv, id);
     await appendAudit(ctx.kv, { actor: API_ACTOR, action: "dead_letter.delete", target: id });
     return c.json({ deleted: id });

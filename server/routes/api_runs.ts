@@ -15,8 +15,15 @@ import type { AppEnv, ServerContext } from "../deps.ts";
 import { replayWithDiff } from "../replay.ts";
 import { API_ACTOR } from "./api_workflows.ts";
 import { parseJsonBody } from "./json_body.ts";
+import { parseCursor, pathId, queryFilter } from "./params.ts";
 
-const OUTCOMES = new Set<Outcome>(["success", "blocked", "failure", "pending-approval"]);
+const OUTCOMES = new Set<Outcome>([
+  "success",
+  "blocked",
+  "failure",
+  "pending-approval",
+  "retrying",
+]);
 
 /** The run routes. */
 export function runRoutes(ctx: ServerContext): Hono<AppEnv> {
@@ -40,15 +47,19 @@ export function runRoutes(ctx: ServerContext): Hono<AppEnv> {
     if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
       throw new HTTPException(400, { message: `Invalid limit "${query.limit}"` });
     }
+    const workflow = queryFilter(query.workflow, "workflow");
+    const trigger = queryFilter(query.trigger, "trigger");
+    const event = queryFilter(query.event, "event");
+    const cursor = parseCursor(query.cursor);
     const page = await listRuns(ctx.kv, {
-      ...(query.workflow ? { workflowId: await resolveWorkflowId(ctx, query.workflow) } : {}),
-      ...(query.trigger ? { trigger: query.trigger } : {}),
+      ...(workflow ? { workflowId: await resolveWorkflowId(ctx, workflow) } : {}),
+      ...(trigger ? { trigger } : {}),
       ...(outcome ? { outcome: outcome as Outcome } : {}),
-      ...(query.event ? { eventUuid: query.event } : {}),
+      ...(event ? { eventUuid: event } : {}),
       ...(query.since ? { since: query.since } : {}),
       ...(query.until ? { until: query.until } : {}),
       ...(limit ? { limit } : {}),
-      ...(query.cursor ? { cursor: query.cursor } : {}),
+      ...(cursor ? { cursor } : {}),
     });
     return c.json({
       items: page.items.map(({ trace: _trace, ...summary }) => summary),
@@ -57,7 +68,7 @@ export function runRoutes(ctx: ServerContext): Hono<AppEnv> {
   });
 
   app.get("/:id", async (c) => {
-    const id = c.req.param("id");
+    const id = pathId(c, "run");
     const run = await getRun(ctx.kv, id);
     if (run === null) throw new HTTPException(404, { message: `Run "${id}" not found` });
     if (c.req.query("input") === "1" || c.req.query("input") === "true") {
@@ -67,14 +78,14 @@ export function runRoutes(ctx: ServerContext): Hono<AppEnv> {
   });
 
   app.get("/:id/input", async (c) => {
-    const id = c.req.param("id");
+    const id = pathId(c, "run");
     const input = await getRunInput(ctx.kv, id);
     if (input === null) throw new HTTPException(404, { message: `Input of run "${id}" not found` });
     return c.json(input);
   });
 
   app.post("/:id/replay", async (c) => {
-    const id = c.req.param("id");
+    const id = pathId(c, "run");
     const text = await c.req.text();
     const body = text.trim() === "" ? {} : parseJsonBody(text);
     const mode = body.mode ?? "original";

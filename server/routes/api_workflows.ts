@@ -10,6 +10,7 @@ import { HTTPException } from "hono/http-exception";
 import type { Context } from "hono";
 import { exportMispWorkflow } from "../../engine/misp_codec.ts";
 import type { JsonObject, Workflow } from "../../engine/model.ts";
+import { MAX_WORKFLOW_BYTES } from "../../engine/limits.ts";
 import { validateWorkflow } from "../../engine/validate.ts";
 import { parseWorkflowSource } from "../../engine/workflow_source.ts";
 import { stringifyWorkflowYaml } from "../../engine/yaml_codec.ts";
@@ -31,6 +32,7 @@ import { RequestProblemsError } from "../errors.ts";
 import type { AppEnv, ServerContext } from "../deps.ts";
 import { dryRunWorkflow } from "../dry_run.ts";
 import { parseJsonBody } from "./json_body.ts";
+import { pathId, queryFilter } from "./params.ts";
 
 /** The actor every admin API change is recorded under. */
 export const API_ACTOR = "api:admin";
@@ -56,11 +58,35 @@ export function parseDuration(text: string): number {
   return parts.reduce((sum, part) => sum + Number(part[1]) * DURATION_UNITS[part[2]!]!, 0);
 }
 
+/**
+ * `parseWorkflowSource`, with its limit refusals (too many nodes, nested too deeply) as 400s
+ * rather than the `RangeError`s the engine may throw.
+ */
+function parseWorkflowSourceOrRefuse(
+  text: string,
+  options: Parameters<typeof parseWorkflowSource>[1],
+): ReturnType<typeof parseWorkflowSource> {
+  try {
+    return parseWorkflowSource(text, options);
+  } catch (error) {
+    if (error instanceof RangeError) {
+      throw new HTTPException(400, {
+        message: /Maximum call stack/i.test(error.message)
+          ? "Workflow source nested too deeply: flatten it"
+          : error.message,
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
 /** The workflow routes. */
 export function workflowRoutes(ctx: ServerContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  async function load(id: string): Promise<StoredWorkflow> {
+  async function load(c: Context<AppEnv>): Promise<StoredWorkflow> {
+    const id = pathId(c, "workflow");
     const stored = await getWorkflow(ctx.kv, id);
     if (stored === null) throw new HTTPException(404, { message: `Workflow "${id}" not found` });
     return stored;
@@ -87,9 +113,16 @@ export function workflowRoutes(ctx: ServerContext): Hono<AppEnv> {
           "workflow JSON or a blueprint (application/json)",
       });
     }
-    const text = await c.req.text();
-    const trigger = c.req.query("trigger");
-    const parsed = parseWorkflowSource(text, {
+    const bytes = await c.req.bytes();
+    if (bytes.byteLength > MAX_WORKFLOW_BYTES) {
+      throw new HTTPException(413, {
+        message: `Workflow source too large: ${bytes.byteLength} bytes, the limit is ` +
+          `${MAX_WORKFLOW_BYTES} bytes`,
+      });
+    }
+    const text = new TextDecoder().decode(bytes);
+    const trigger = queryFilter(c.req.query("trigger"), "trigger");
+    const parsed = parseWorkflowSourceOrRefuse(text, {
       catalog: MODULE_CATALOG,
       ...(type ? { contentType: type } : {}),
       ...(trigger ? { trigger } : {}),
@@ -108,7 +141,7 @@ export function workflowRoutes(ctx: ServerContext): Hono<AppEnv> {
   }
 
   app.get("/", async (c) => {
-    const trigger = c.req.query("trigger");
+    const trigger = queryFilter(c.req.query("trigger"), "trigger");
     return c.json({ items: await listWorkflows(ctx.kv, trigger ? { trigger } : {}) });
   });
 
@@ -128,7 +161,7 @@ export function workflowRoutes(ctx: ServerContext): Hono<AppEnv> {
   });
 
   app.get("/:id", async (c) => {
-    const stored = await load(c.req.param("id"));
+    const stored = await load(c);
     const format = c.req.query("format") ?? "json";
     if (format === "yaml") {
       return c.body(stringifyWorkflowYaml(stored.workflow, MODULE_CATALOG), 200, {
@@ -145,7 +178,7 @@ export function workflowRoutes(ctx: ServerContext): Hono<AppEnv> {
   });
 
   app.put("/:id", async (c) => {
-    const current = await load(c.req.param("id"));
+    const current = await load(c);
     assertEditable(current);
     const expected = c.req.query("expected_version") ??
       c.req.header("If-Match")?.replaceAll('"', "");
@@ -168,7 +201,7 @@ export function workflowRoutes(ctx: ServerContext): Hono<AppEnv> {
   });
 
   app.delete("/:id", async (c) => {
-    const stored = await load(c.req.param("id"));
+    const stored = await load(c);
     assertEditable(stored);
     await deleteWorkflow(ctx.kv, stored.id, { actor: API_ACTOR });
     await appendAudit(ctx.kv, {
@@ -181,7 +214,7 @@ export function workflowRoutes(ctx: ServerContext): Hono<AppEnv> {
   });
 
   app.post("/:id/enable", async (c) => {
-    const stored = await load(c.req.param("id"));
+    const stored = await load(c);
     const next = await setWorkflowEnabled(ctx.kv, stored.id, true, { actor: API_ACTOR });
     await appendAudit(ctx.kv, {
       actor: API_ACTOR,
@@ -193,7 +226,7 @@ export function workflowRoutes(ctx: ServerContext): Hono<AppEnv> {
   });
 
   app.post("/:id/disable", async (c) => {
-    const stored = await load(c.req.param("id"));
+    const stored = await load(c);
     const text = await c.req.text();
     const body = text.trim() === "" ? {} : parseJsonBody(text);
     let until: string | undefined;
@@ -223,12 +256,12 @@ export function workflowRoutes(ctx: ServerContext): Hono<AppEnv> {
   });
 
   app.get("/:id/versions", async (c) => {
-    const stored = await load(c.req.param("id"));
+    const stored = await load(c);
     return c.json({ items: await listWorkflowVersions(ctx.kv, stored.id) });
   });
 
   app.get("/:id/versions/:version", async (c) => {
-    const stored = await load(c.req.param("id"));
+    const stored = await load(c);
     const version = Number(c.req.param("version"));
     const found = Number.isInteger(version)
       ? await getWorkflowVersion(ctx.kv, stored.id, version)
@@ -248,7 +281,7 @@ export function workflowRoutes(ctx: ServerContext): Hono<AppEnv> {
   });
 
   app.post("/:id/dry-run", async (c) => {
-    const stored = await load(c.req.param("id"));
+    const stored = await load(c);
     const input = parseJsonBody(await c.req.text()) as JsonObject;
     const { run, result } = await dryRunWorkflow(ctx, stored, { input, actor: API_ACTOR });
     return c.json({ run, verdict: result.success ? "allow" : "block" });

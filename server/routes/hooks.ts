@@ -10,13 +10,16 @@ import { HTTPException } from "hono/http-exception";
 import type { JsonObject } from "../../engine/model.ts";
 import { getTrigger, TRIGGERS } from "../../triggers/catalogue.ts";
 import { hookAuth } from "../auth.ts";
+import { boundRequestBody } from "../body_guard.ts";
+import { bodyLimitsOf } from "../body_limits.ts";
 import type { AppEnv, ServerContext } from "../deps.ts";
 import { acceptIntake } from "../intake.ts";
 import { parsePhpForm } from "../php_form.ts";
 
-/** The webhook route; the token is checked before the body is read. */
+/** The webhook route; the token and the trigger are checked before the body is read. */
 export function hookRoutes(ctx: ServerContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  const limits = bodyLimitsOf(ctx.config).hooks;
   app.on(["POST", "PUT"], "/misp/:trigger", hookAuth(ctx.config.hookToken), async (c) => {
     const triggerId = c.req.param("trigger");
     if (getTrigger(triggerId) === undefined) {
@@ -26,7 +29,7 @@ export function hookRoutes(ctx: ServerContext): Hono<AppEnv> {
         known_triggers: known,
       }, 404);
     }
-    const text = await c.req.text();
+    const text = new TextDecoder().decode(await boundRequestBody(c, limits));
     const data = parseWebhookBody(text, c.req.header("Content-Type"));
     const result = await acceptIntake(ctx, triggerId, data, {
       actor: { kind: "webhook", id: c.env?.remoteAddr?.hostname },

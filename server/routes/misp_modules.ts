@@ -6,14 +6,23 @@
  * @module
  */
 
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
+import { log } from "../../engine/log.ts";
 import type { JsonObject } from "../../engine/model.ts";
 import { TRIGGERS } from "../../triggers/catalogue.ts";
 import type { TriggerDefinition } from "../../triggers/trigger.ts";
 import { mispAllowlist } from "../auth.ts";
+import {
+  BodyTimeoutError,
+  BodyTooLargeError,
+  readBodyBytes,
+  type ReadBodyOptions,
+} from "../body.ts";
+import { keepAnswerWhole } from "../body_guard.ts";
+import { bodyLimitsOf } from "../body_limits.ts";
 import type { AppEnv, ServerContext } from "../deps.ts";
 import { acceptIntake } from "../intake.ts";
-import { decideVerdict, verdictBody } from "../verdict.ts";
+import { decideVerdict, verdictBody, VerdictUnavailableError } from "../verdict.ts";
 
 /** Prefix of Flowgate's module names: `flowgate_<trigger id with - as _>`. */
 export const MODULE_NAME_PREFIX = "flowgate_";
@@ -72,53 +81,120 @@ export function mispModulesRoutes(ctx: ServerContext): Hono<AppEnv> {
     return c.json([...own, ...upstream.filter((module) => !ownNames.has(String(module.name)))]);
   });
 
+  // MISP counts any non-2xx answer, and a dropped connection, as success: an allow. Every failure
+  // here is therefore answered 200 with MISP's error shape, which a blocking module turns into a
+  // block.
+  const limits = bodyLimitsOf(ctx.config).misp;
   app.post("/query", async (c) => {
     const started = performance.now();
-    const bytes = await c.req.bytes();
-    let request: unknown;
-    let dataJson: Uint8Array | undefined;
+    keepAnswerWhole(c);
+    const seen: QueryProgress = {};
     try {
-      ({ body: request, dataJson } = parseQueryBody(bytes));
+      return await answerQuery(ctx, c, limits, seen, started);
     } catch (error) {
-      return c.json({ error: `Request body is not JSON: ${(error as Error).message}` }, 400);
+      return c.json({ error: queryFailure(ctx, error, seen, started) });
     }
-    if (typeof request !== "object" || request === null || Array.isArray(request)) {
-      return c.json({ error: 'Request body must be a JSON object with "module" and "data"' }, 400);
-    }
-    const body = request as JsonObject;
-    const name = typeof body.module === "string" ? body.module : "";
-    const trigger = triggerOfModule(name);
-    if (trigger === undefined) {
-      if (ctx.proxy && name !== "" && await ctx.proxy.hasModule(name)) {
-        const forwarded = await ctx.proxy.query(new TextDecoder().decode(bytes));
-        return c.body(forwarded.body, forwarded.status as 200, {
-          "Content-Type": "application/json",
-        });
-      }
-      return c.json({ error: `Module "${name}" not found` });
-    }
-    const data = body.data;
-    if (typeof data !== "object" || data === null || Array.isArray(data)) {
-      return c.json({ error: `Module "${name}": "data" must be a JSON object` });
-    }
-    const input = withNodeContext(data as JsonObject, body);
-    const actor = { kind: "misp" as const, id: c.env?.remoteAddr?.hostname };
-    if (!trigger.descriptor.blocking) {
-      await acceptIntake(ctx, trigger.descriptor.id, input, { actor });
-      return c.json({ data: true });
-    }
-    // The run input is stored as the bytes MISP sent, which spares re-encoding a large event
-    // (node context added to the data means re-encoding after all).
-    const inputJson = input === data ? dataJson : undefined;
-    const verdict = await decideVerdict(ctx, trigger.descriptor.id, input, {
-      actor,
-      ...(inputJson === undefined ? {} : { inputJson }),
-    });
-    // Server-side time from body read to answer, for operators and the HTTP benchmark.
-    c.header("Server-Timing", `verdict;dur=${(performance.now() - started).toFixed(2)}`);
-    return c.json(verdictBody(verdict));
   });
   return app;
+}
+
+/** What `/query` learnt before it failed, for the failure's message, log and metrics. */
+interface QueryProgress {
+  module?: string;
+  trigger?: TriggerDefinition;
+}
+
+async function answerQuery(
+  ctx: ServerContext,
+  c: Context<AppEnv>,
+  limits: ReadBodyOptions,
+  seen: QueryProgress,
+  started: number,
+): Promise<Response> {
+  const bytes = await readBodyBytes(c.req.raw, limits);
+  let request: unknown;
+  let dataJson: Uint8Array | undefined;
+  try {
+    ({ body: request, dataJson } = parseQueryBody(bytes));
+  } catch (error) {
+    if (isStackOverflow(error)) throw error;
+    return c.json({ error: `Request body is not JSON: ${(error as Error).message}` });
+  }
+  if (typeof request !== "object" || request === null || Array.isArray(request)) {
+    return c.json({ error: 'Request body must be a JSON object with "module" and "data"' });
+  }
+  const body = request as JsonObject;
+  const name = typeof body.module === "string" ? body.module : "";
+  seen.module = name;
+  const trigger = triggerOfModule(name);
+  if (trigger === undefined) {
+    if (ctx.proxy && name !== "" && await ctx.proxy.hasModule(name)) {
+      const forwarded = await ctx.proxy.query(new TextDecoder().decode(bytes));
+      return c.body(forwarded.body, forwarded.status as 200, {
+        "Content-Type": "application/json",
+      });
+    }
+    return c.json({ error: `Module "${name}" not found` });
+  }
+  seen.trigger = trigger;
+  const data = body.data;
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
+    return c.json({ error: `Module "${name}": "data" must be a JSON object` });
+  }
+  const input = withNodeContext(data as JsonObject, body);
+  const actor = { kind: "misp" as const, id: c.env?.remoteAddr?.hostname };
+  if (!trigger.descriptor.blocking) {
+    await acceptIntake(ctx, trigger.descriptor.id, input, { actor });
+    return c.json({ data: true });
+  }
+  // The run input is stored as the bytes MISP sent, which spares re-encoding a large event
+  // (node context added to the data means re-encoding after all).
+  const inputJson = input === data ? dataJson : undefined;
+  const verdict = await decideVerdict(ctx, trigger.descriptor.id, input, {
+    actor,
+    ...(inputJson === undefined ? {} : { inputJson }),
+  });
+  // Server-side time from body read to answer, for operators and the HTTP benchmark.
+  c.header("Server-Timing", `verdict;dur=${(performance.now() - started).toFixed(2)}`);
+  return c.json(verdictBody(verdict));
+}
+
+/**
+ * The `{"error"}` text of a `/query` that failed, logged (error level for our own failures) and
+ * counted as a refusal when a blocking trigger was asked.
+ */
+function queryFailure(
+  ctx: ServerContext,
+  error: unknown,
+  seen: QueryProgress,
+  started: number,
+): string {
+  const module = seen.module ?? "unknown";
+  let message: string;
+  if (error instanceof BodyTooLargeError || error instanceof BodyTimeoutError) {
+    message = error.message;
+    log.warn("Query refused", { module, error: error.message });
+  } else if (isStackOverflow(error)) {
+    message = `Module "${module}": request nested too deeply to decide on; refused`;
+    log.warn("Query refused", { module, error: String(error) });
+  } else {
+    message = error instanceof VerdictUnavailableError
+      ? error.message
+      : `Module "${module}": Flowgate failed while deciding (see the Flowgate log); refused ` +
+        "to be safe";
+    log.error("Query failed: answered MISP with an error, which blocks on blocking triggers", {
+      module,
+      error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    });
+  }
+  if (seen.trigger?.descriptor.blocking) {
+    ctx.metrics.recordVerdict(seen.trigger.descriptor.id, false, performance.now() - started);
+  }
+  return message;
+}
+
+function isStackOverflow(error: unknown): boolean {
+  return error instanceof RangeError && /Maximum call stack size exceeded/i.test(error.message);
 }
 
 /**

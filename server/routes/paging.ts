@@ -5,8 +5,9 @@
  */
 
 import { HTTPException } from "hono/http-exception";
+import { parseCursor } from "./params.ts";
 
-/** The paging options of a list request; 400 on a bad limit. */
+/** The paging options of a list request; 400 on a bad limit or cursor. */
 export function pageOptions(query: Record<string, string>): { limit?: number; cursor?: string } {
   const options: { limit?: number; cursor?: string } = {};
   if (query.limit !== undefined) {
@@ -16,6 +17,7 @@ export function pageOptions(query: Record<string, string>): { limit?: number; cu
     }
     options.limit = limit;
   }
-  if (query.cursor) options.cursor = query.cursor;
+  const cursor = parseCursor(query.cursor);
+  if (cursor !== undefined) options.cursor = cursor;
   return options;
 }

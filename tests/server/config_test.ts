@@ -105,3 +105,25 @@ Deno.test("loadConfig() names every bad value, one line each", () => {
   }
   assert.equal(lines.length, expected.length);
 });
+
+Deno.test("loadConfig() reads the request body timeouts (10 s idle, 60 s total by default)", () => {
+  const defaults = loadConfig(from({}));
+  assert.equal(defaults.bodyIdleTimeoutMs, 10_000);
+  assert.equal(defaults.bodyTimeoutMs, 60_000);
+  const set = loadConfig(from({
+    FLOWGATE_BODY_IDLE_TIMEOUT_MS: "250",
+    FLOWGATE_BODY_TIMEOUT_MS: "1_000",
+  }));
+  assert.equal(set.bodyIdleTimeoutMs, 250);
+  assert.equal(set.bodyTimeoutMs, 1_000);
+  assert.throws(
+    () =>
+      loadConfig(from({ FLOWGATE_BODY_IDLE_TIMEOUT_MS: "0", FLOWGATE_BODY_TIMEOUT_MS: "soon" })),
+    (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.equal(error.problems.length, 2);
+      assert.match(error.problems[0]!, /^FLOWGATE_BODY_IDLE_TIMEOUT_MS: expected an integer/);
+      return true;
+    },
+  );
+});
