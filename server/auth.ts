@@ -91,10 +91,21 @@ export function adminAuth(kv: Deno.Kv): MiddlewareHandler<AppEnv> {
   };
 }
 
+/** Options of `mispAllowlist`. */
+export interface MispAllowlistOptions {
+  /**
+   * Answer a refusal as MISP's module error (HTTP 200 `{"error": …}`) instead of a 403. For
+   * `/query`: MISP takes any non-2xx answer as success, so a MISP left out of the allowlist would
+   * have every blocking trigger allowed; with this it is blocked and shown why.
+   */
+  refuseAsModuleError?: boolean;
+}
+
 /** Lets only allowlisted addresses reach the MISP Action-service routes (403 otherwise). */
 export function mispAllowlist(
   allow: string[],
   trustedProxies: string[],
+  options: MispAllowlistOptions = {},
 ): MiddlewareHandler<AppEnv> {
   const allowlist = parseAllowlist(allow);
   const proxies = parseAllowlist(trustedProxies);
@@ -105,10 +116,10 @@ export function mispAllowlist(
       proxies,
     );
     if (address === undefined || !isAddressAllowed(address, allowlist)) {
-      throw new HTTPException(403, {
-        message: `Address "${address ?? "unknown"}" may not call the Action service: ` +
-          "add it to FLOWGATE_MISP_ALLOW",
-      });
+      const message = `Address "${address ?? "unknown"}" may not call the Action service: ` +
+        "add it to FLOWGATE_MISP_ALLOW";
+      if (options.refuseAsModuleError) return c.json({ error: message }, 200);
+      throw new HTTPException(403, { message });
     }
     await next();
   };

@@ -73,7 +73,10 @@ export function mispModulesRoutes(ctx: ServerContext): Hono<AppEnv> {
   const own = TRIGGERS.map(moduleDescriptorOf);
   const ownNames = new Set(own.map((module) => module.name));
   app.use("/modules", mispAllowlist(ctx.config.mispAllow, ctx.config.trustedProxies));
-  app.use("/query", mispAllowlist(ctx.config.mispAllow, ctx.config.trustedProxies));
+  app.use(
+    "/query",
+    mispAllowlist(ctx.config.mispAllow, ctx.config.trustedProxies, { refuseAsModuleError: true }),
+  );
 
   app.get("/modules", async (c) => {
     if (!ctx.proxy) return c.json(own);

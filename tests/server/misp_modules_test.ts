@@ -44,12 +44,19 @@ Deno.test("/modules and /query refuse addresses outside FLOWGATE_MISP_ALLOW", as
     assert.equal(response.status, 200);
   });
   await t.step("X-Forwarded-For is ignored without trusted proxies", async () => {
-    const response = await test.app.request("/query", {
-      method: "POST",
+    const response = await test.app.request("/modules", {
       headers: { "X-Forwarded-For": "10.1.2.3" },
-      body: "{}",
     }, from("192.0.2.1"));
     assert.equal(response.status, 403);
+  });
+  await t.step("/query answers a refusal as MISP's module error, so MISP blocks", async () => {
+    const response = await test.app.request("/query", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ module: "flowgate_event_publish", data: { Event: { info: "x" } } }),
+    }, from("192.0.2.1"));
+    assert.equal(response.status, 200);
+    assert.match((await response.json()).error, /192\.0\.2\.1.*FLOWGATE_MISP_ALLOW/);
   });
 });
 
