@@ -11,17 +11,17 @@ import { bootstrapChatAdmins } from "./store/chat_roles.ts";
 import { acquireKvLock, isLocalKvPath, type KvLock, KvLockedError } from "./store/kv_lock.ts";
 import { reenableExpiredWorkflows } from "./store/workflows.ts";
 import { createApp, resolveServerContext } from "./server/app.ts";
-import { ConfigError, configSecrets, loadConfig } from "./server/config.ts";
-import type { AppDeps } from "./server/deps.ts";
-import { InFlightRuns } from "./server/in_flight.ts";
-import { Metrics } from "./server/metrics.ts";
-import { createMispModulesProxy } from "./server/misp_modules_proxy.ts";
-import { createApprovalService, withApprovalMessages } from "./server/approvals.ts";
-import { createQueueHandler, recoverUnfinishedIntakes } from "./server/queue.ts";
+import { ConfigError, configSecrets, loadConfig } from "./services/config.ts";
+import type { AppDeps } from "./services/context.ts";
+import { InFlightRuns } from "./services/in_flight.ts";
+import { Metrics } from "./services/metrics.ts";
+import { createMispModulesProxy } from "./services/misp_modules_proxy.ts";
+import { createApprovalService, withApprovalMessages } from "./services/approvals.ts";
+import { createQueueHandler, recoverUnfinishedIntakes } from "./services/queue.ts";
 import { integrationStatus } from "./server/routes/health.ts";
-import { createModuleServices } from "./server/services.ts";
+import { createModuleServices } from "./services/module_services.ts";
 import { createServeHandler, handleServeError } from "./server/serve.ts";
-import { syncWorkflowsDir, watchWorkflowsDir } from "./server/workflows_dir.ts";
+import { syncWorkflowsDir, watchWorkflowsDir } from "./services/workflows_dir.ts";
 
 /** Wait before the start-up intake sweep, so the queue's own backlog drains first. */
 const INTAKE_RECOVERY_DELAY_MS = 3_000;

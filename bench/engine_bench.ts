@@ -9,7 +9,7 @@
 import { offlineServices } from "../modules/offline_services.ts";
 import type { JsonObject, Workflow } from "../engine/model.ts";
 import { runWorkflow } from "../engine/run_workflow.ts";
-import type { ModuleServices } from "../modules/services.ts";
+import type { ModuleServices } from "../engine/module_services.ts";
 import { requireTrigger } from "../triggers/catalogue.ts";
 import { randomEvent } from "../tests/fixtures/random_event.ts";
 

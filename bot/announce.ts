@@ -21,7 +21,7 @@ import { chatApprovals, watchApprovals } from "./approvals.ts";
 import type { Card, CardButton } from "./cards.ts";
 import type { ChatCore } from "./core.ts";
 import { decidingLine, eventLine, markingLine, reasonLine, type RunView } from "./run_text.ts";
-import { classifyData, DEFAULT_CHAT_MAX_TLP, isCleared, withheldNotice } from "./tlp.ts";
+import { classifyData, DEFAULT_CHAT_MAX_TLP, isCleared, withheldNotice } from "../services/tlp.ts";
 
 /** What a card shows besides the run: the org, the approval, what happened since. */
 export interface BlockedRunCardOptions {

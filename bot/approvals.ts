@@ -6,13 +6,13 @@
  * @module
  */
 
-import { IntegrationMissingError } from "../modules/errors.ts";
+import { IntegrationMissingError } from "../engine/module_errors.ts";
 import {
   type ApprovalChange,
   ApprovalRefusedError,
   type ApprovalService,
   approvalServiceOf,
-} from "../server/approvals.ts";
+} from "../services/approvals.ts";
 import type { ApprovalRecord } from "../store/approvals.ts";
 import { addChatCardEvent, getChatCard } from "../store/chat_cards.ts";
 import { NotFoundError } from "../store/errors.ts";

@@ -13,10 +13,10 @@ import { refreshCard } from "./announce.ts";
 import { decideFromChat } from "./approvals.ts";
 import { type Card, CARD_ACTIONS, type CardAction } from "./cards.ts";
 import { actorOf, auditChat, type ChatCore, type ChatIdentity } from "./core.ts";
-import { replayWithDiff } from "../server/replay.ts";
+import { replayWithDiff } from "../services/replay.ts";
 import { type ChatRole, hasRole, resolveAccess } from "./roles.ts";
 import { loadRunView, runCard } from "./run_text.ts";
-import type { TlpLevel } from "./tlp.ts";
+import type { TlpLevel } from "../services/tlp.ts";
 
 /** What a button press answers: a short notice for the presser and, maybe, a message to post. */
 export interface ButtonOutcome {

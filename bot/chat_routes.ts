@@ -11,7 +11,7 @@ import type { RunRecord } from "../store/types.ts";
 import { constantTimeEquals } from "../server/auth.ts";
 import { boundRequestBody } from "../server/body_guard.ts";
 import { bodyLimitsOf } from "../server/body_limits.ts";
-import type { AppEnv, ServerContext } from "../server/deps.ts";
+import type { AppEnv, ServerContext } from "../services/context.ts";
 import { announceBlockedRun } from "./announce.ts";
 import { watchApprovals } from "./approvals.ts";
 import type { ChatCore } from "./core.ts";

@@ -12,7 +12,7 @@ import { getRun, listRuns } from "../store/runs.ts";
 import type { RunRecord } from "../store/types.ts";
 import { getWorkflow, listWorkflows, setWorkflowEnabled } from "../store/workflows.ts";
 import { ConflictError, NotFoundError } from "../store/errors.ts";
-import { replayWithDiff } from "../server/replay.ts";
+import { replayWithDiff } from "../services/replay.ts";
 import { integrationStatus } from "../server/routes/health.ts";
 import { describeNodeDiff } from "../engine/run_diff.ts";
 import { decideFromChat } from "./approvals.ts";

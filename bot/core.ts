@@ -8,7 +8,7 @@
 import type { JsonObject } from "../engine/model.ts";
 import { appendAudit } from "../store/audit.ts";
 import type { ChatPlatform } from "../store/chat_roles.ts";
-import type { ServerContext } from "../server/deps.ts";
+import type { ServerContext } from "../services/context.ts";
 import type { Card } from "./cards.ts";
 
 /** A platform user in a chat. */

@@ -14,7 +14,7 @@ import {
   getChatVenue,
 } from "../store/chat_roles.ts";
 import type { ChatIdentity } from "./core.ts";
-import { DEFAULT_CHAT_MAX_TLP, type TlpLevel } from "./tlp.ts";
+import { DEFAULT_CHAT_MAX_TLP, type TlpLevel } from "../services/tlp.ts";
 
 export type { ChatRole } from "../store/chat_roles.ts";
 

@@ -11,7 +11,13 @@ import { getRunInput } from "../store/runs.ts";
 import type { RunRecord } from "../store/types.ts";
 import type { Card, CardField } from "./cards.ts";
 import { truncateText } from "./cards.ts";
-import { classifyData, isCleared, type Marking, type TlpLevel, withheldNotice } from "./tlp.ts";
+import {
+  classifyData,
+  isCleared,
+  type Marking,
+  type TlpLevel,
+  withheldNotice,
+} from "../services/tlp.ts";
 
 /** Longest rendering of one node's observed values. */
 const MAX_OBSERVED_CHARS = 300;

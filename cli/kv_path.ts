@@ -4,7 +4,7 @@
  * @module
  */
 
-import { DEFAULT_KV_PATH } from "../server/config.ts";
+import { DEFAULT_KV_PATH } from "../services/config.ts";
 
 /** The KV path or URL from `FLOWGATE_KV`, or the default local file. */
 export function kvPathFromEnv(): string {

@@ -7,7 +7,7 @@
  */
 
 import { Api } from "grammy";
-import { loadConfig } from "../server/config.ts";
+import { loadConfig } from "../services/config.ts";
 import { TELEGRAM_SECRET_PATTERN } from "../bot/telegram.ts";
 import { parseArgs, printLine, runCli, UsageError } from "./cli_support.ts";
 

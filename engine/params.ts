@@ -5,7 +5,7 @@
  */
 
 import type { JsonObject, ModuleDescriptor, WorkflowNode } from "./model.ts";
-import type { TemplateRenderer } from "../modules/services.ts";
+import type { TemplateRenderer } from "./module_services.ts";
 
 /** A Jinja param failed to render: the node fails with the template's own message (line included). */
 export class ParamRenderError extends Error {

@@ -6,7 +6,7 @@
  */
 
 import type { JsonObject } from "./model.ts";
-import type { RoamingView } from "../modules/module.ts";
+import type { RoamingView } from "./module.ts";
 import { extract, insert } from "./hash_path.ts";
 import { itemsMatchingCondition } from "./conditions.ts";
 import { phpEmpty } from "./php_compare.ts";

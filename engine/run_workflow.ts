@@ -16,7 +16,7 @@ import {
   type Workflow,
   type WorkflowNode,
 } from "./model.ts";
-import type { ModuleServices } from "../modules/services.ts";
+import type { ModuleServices } from "./module_services.ts";
 import { getTrigger } from "../triggers/catalogue.ts";
 import { MODULE_REGISTRY } from "../modules/registry.ts";
 import { MAX_RUN_NESTING } from "./limits.ts";

@@ -12,7 +12,7 @@
 
 import nunjucks from "nunjucks";
 import type { TemplateEscape } from "./model.ts";
-import type { TemplateOptions } from "../modules/services.ts";
+import type { TemplateOptions } from "./module_services.ts";
 import { MAX_TEMPLATE_OUTPUT, TEMPLATE_CACHE_ENTRIES } from "./limits.ts";
 import { currentBudget, RenderBudget, withBudget } from "./template_budget.ts";
 import { compileSandboxed, type SandboxHooks } from "./template_compiler.ts";

@@ -15,9 +15,9 @@ import type {
   Workflow,
   WorkflowNode,
 } from "./model.ts";
-import type { ModuleContext, WorkflowModule } from "../modules/module.ts";
-import type { ModuleServices, TemplateRenderer } from "../modules/services.ts";
-import { TransientError } from "../modules/errors.ts";
+import type { ModuleContext, WorkflowModule } from "./module.ts";
+import type { ModuleServices, TemplateRenderer } from "./module_services.ts";
+import { TransientError } from "./module_errors.ts";
 import { MAX_NODE_EXECUTIONS, MAX_WALK_DEPTH } from "./limits.ts";
 import { resolveParams } from "./params.ts";
 import { RoamingData } from "./roaming_data.ts";

@@ -6,7 +6,7 @@
  */
 
 import { renderTemplate } from "../engine/template.ts";
-import type { ModuleServices } from "./services.ts";
+import type { ModuleServices } from "../engine/module_services.ts";
 
 /** Services with no MISP, mail, ZeroMQ or outbound HTTP; `overrides` replaces any member. */
 export function offlineServices(overrides: Partial<ModuleServices> = {}): ModuleServices {

@@ -6,7 +6,7 @@
  */
 
 import type { ModuleCatalog, ModuleDescriptor, ModuleType } from "../engine/model.ts";
-import type { WorkflowModule } from "./module.ts";
+import type { WorkflowModule } from "../engine/module.ts";
 import { TRIGGERS } from "../triggers/catalogue.ts";
 import { LOGIC_MODULES } from "./logic/mod.ts";
 import { ACTION_MODULES } from "./action/mod.ts";

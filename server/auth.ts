@@ -9,7 +9,7 @@ import ipaddr from "ipaddr.js";
 import type { MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { verifyAdminToken } from "../store/admin_token.ts";
-import type { AppEnv } from "./deps.ts";
+import type { AppEnv } from "../services/context.ts";
 
 /** Header MISP's Webhook module can send when a proxy in front eats `Authorization`. */
 export const HOOK_TOKEN_HEADER = "X-Flowgate-Token";

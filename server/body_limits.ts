@@ -5,7 +5,7 @@
  */
 
 import type { ReadBodyOptions } from "./body.ts";
-import type { Config } from "./config.ts";
+import type { Config } from "../services/config.ts";
 
 /** Cap of admin API bodies (JSON, workflow uploads): 2 MiB, twice `MAX_WORKFLOW_BYTES`. */
 export const ADMIN_API_BODY_BYTES = 2_097_152;

@@ -14,7 +14,7 @@ import type {
   ApprovalPolicy,
   ApprovalRequest,
   GrantQuery,
-} from "../modules/approval_gate.ts";
+} from "../engine/approval_gate.ts";
 import { ConflictError, NotFoundError } from "./errors.ts";
 import { DAY_MS, KEY_APPROVALS, MAX_LIST_SCAN, MAX_WRITE_ATTEMPTS } from "./keys.ts";
 

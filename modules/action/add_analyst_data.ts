@@ -12,12 +12,12 @@
 
 import type { JsonObject } from "../../engine/model.ts";
 import { get } from "../../engine/hash_path.ts";
-import type { ModuleContext, WorkflowModule } from "../module.ts";
-import { ATTRIBUTE_DISTRIBUTION_OPTIONS, sharingGroupId } from "./distribution_options.ts";
-import { mispActionDescriptor } from "./misp_action.ts";
-import { MispError } from "./misp_client.ts";
-import { callMisp, requireMisp } from "./misp_operation.ts";
-import { filtersEnabled, isObject, matchingItems } from "./node_filters.ts";
+import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
+import { ATTRIBUTE_DISTRIBUTION_OPTIONS, sharingGroupId } from "./lib/distribution_options.ts";
+import { mispActionDescriptor } from "./lib/misp_action.ts";
+import { MispError } from "./lib/misp_client.ts";
+import { callMisp, requireMisp } from "./lib/misp_operation.ts";
+import { filtersEnabled, isObject, matchingItems } from "./lib/node_filters.ts";
 
 /** MISP's analyst data types. */
 export const ANALYST_DATA_TYPES = ["Note", "Opinion", "Relationship"] as const;

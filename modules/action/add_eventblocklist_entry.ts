@@ -7,11 +7,11 @@
 
 import { get } from "../../engine/hash_path.ts";
 import type { JsonObject } from "../../engine/model.ts";
-import type { ModuleContext, WorkflowModule } from "../module.ts";
-import { mispActionDescriptor } from "./misp_action.ts";
-import { callMisp, requireMisp } from "./misp_operation.ts";
-import { isObject } from "./node_filters.ts";
-import { eventOf } from "./roaming_event.ts";
+import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
+import { mispActionDescriptor } from "./lib/misp_action.ts";
+import { callMisp, requireMisp } from "./lib/misp_operation.ts";
+import { isObject } from "./lib/node_filters.ts";
+import { eventOf } from "./lib/roaming_event.ts";
 
 /** Add Event Blocklist entry: blocks the event's UUID so MISP never creates or pulls it again. */
 export const addEventblocklistEntry: WorkflowModule = {

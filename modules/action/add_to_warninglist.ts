@@ -8,10 +8,10 @@
  */
 
 import type { JsonObject } from "../../engine/model.ts";
-import type { ModuleContext, WorkflowModule } from "../module.ts";
-import { mispActionDescriptor } from "./misp_action.ts";
-import { callMisp, requireMisp } from "./misp_operation.ts";
-import { isObject, matchingItemsForAttributes } from "./node_filters.ts";
+import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
+import { mispActionDescriptor } from "./lib/misp_action.ts";
+import { callMisp, requireMisp } from "./lib/misp_operation.ts";
+import { isObject, matchingItemsForAttributes } from "./lib/node_filters.ts";
 
 /** Add to warninglist: appends the matching attributes' values to a custom warninglist. */
 export const addToWarninglist: WorkflowModule = {

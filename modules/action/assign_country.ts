@@ -9,17 +9,17 @@
 
 import { extract } from "../../engine/hash_path.ts";
 import type { JsonObject } from "../../engine/model.ts";
-import type { ModuleContext, WorkflowModule } from "../module.ts";
-import { mispActionDescriptor } from "./misp_action.ts";
-import { callMisp, requireMisp } from "./misp_operation.ts";
-import { isObject, matchingItemsForAttributes } from "./node_filters.ts";
+import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
+import { mispActionDescriptor } from "./lib/misp_action.ts";
+import { callMisp, requireMisp } from "./lib/misp_operation.ts";
+import { isObject, matchingItemsForAttributes } from "./lib/node_filters.ts";
 import {
   attachTag,
   attributeTarget,
   eventTarget,
   mirrorAttachedTag,
   type TagTarget,
-} from "./tag_calls.ts";
+} from "./lib/tag_calls.ts";
 
 /** Assign country: tags the event or attributes with the countries their enrichments name. */
 export const assignCountry: WorkflowModule = {

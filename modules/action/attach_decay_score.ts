@@ -8,11 +8,11 @@
  */
 
 import type { JsonObject } from "../../engine/model.ts";
-import type { ModuleContext, WorkflowModule } from "../module.ts";
-import { mispActionDescriptor } from "./misp_action.ts";
-import { callMisp, requireMisp } from "./misp_operation.ts";
-import { isObject, matchingItemsForAttributes, overrideAttribute } from "./node_filters.ts";
-import { stringList } from "./roaming_event.ts";
+import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
+import { mispActionDescriptor } from "./lib/misp_action.ts";
+import { callMisp, requireMisp } from "./lib/misp_operation.ts";
+import { isObject, matchingItemsForAttributes, overrideAttribute } from "./lib/node_filters.ts";
+import { stringList } from "./lib/roaming_event.ts";
 
 /** Attach decay score: gives later nodes each matching attribute's decay score. */
 export const attachDecayScore: WorkflowModule = {

@@ -7,11 +7,11 @@
  */
 
 import type { JsonObject } from "../../engine/model.ts";
-import type { ModuleContext, WorkflowModule } from "../module.ts";
-import { mispActionDescriptor } from "./misp_action.ts";
-import { callMisp, requireMisp } from "./misp_operation.ts";
-import { isObject, matchingItemsForAttributes } from "./node_filters.ts";
-import { byId, eventOf, stringList, updateAttributes } from "./roaming_event.ts";
+import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
+import { mispActionDescriptor } from "./lib/misp_action.ts";
+import { callMisp, requireMisp } from "./lib/misp_operation.ts";
+import { isObject, matchingItemsForAttributes } from "./lib/node_filters.ts";
+import { byId, eventOf, stringList, updateAttributes } from "./lib/roaming_event.ts";
 
 /** Attach warninglist: marks the attributes (and the event) that hit a MISP warninglist. */
 export const attachWarninglist: WorkflowModule = {

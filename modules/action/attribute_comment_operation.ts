@@ -6,9 +6,9 @@
  * @module
  */
 
-import type { ModuleContext, WorkflowModule } from "../module.ts";
-import { editMatchingAttributes } from "./attribute_edition.ts";
-import { mispActionDescriptor } from "./misp_action.ts";
+import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
+import { editMatchingAttributes } from "./lib/attribute_edition.ts";
+import { mispActionDescriptor } from "./lib/misp_action.ts";
 
 /** Attribute comment operation: writes one rendered comment on every matching attribute. */
 export const attributeCommentOperation: WorkflowModule = {

@@ -6,10 +6,10 @@
  */
 
 import type { JsonObject } from "../../engine/model.ts";
-import type { ModuleContext, WorkflowModule } from "../module.ts";
-import { editMatchingAttributes } from "./attribute_edition.ts";
-import { ATTRIBUTE_DISTRIBUTION_OPTIONS, sharingGroupId } from "./distribution_options.ts";
-import { mispActionDescriptor } from "./misp_action.ts";
+import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
+import { editMatchingAttributes } from "./lib/attribute_edition.ts";
+import { ATTRIBUTE_DISTRIBUTION_OPTIONS, sharingGroupId } from "./lib/distribution_options.ts";
+import { mispActionDescriptor } from "./lib/misp_action.ts";
 
 /** Attribute distribution operation: sets the distribution of the matching attributes. */
 export const attributeDistributionOperation: WorkflowModule = {

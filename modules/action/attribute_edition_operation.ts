@@ -7,8 +7,8 @@
  * @module
  */
 
-import type { WorkflowModule } from "../module.ts";
-import { mispActionDescriptor } from "./misp_action.ts";
+import type { WorkflowModule } from "../../engine/module.ts";
+import { mispActionDescriptor } from "./lib/misp_action.ts";
 
 /** Attribute edition operation: MISP's base class, a no-op that succeeds. */
 export const attributeEditionOperation: WorkflowModule = {

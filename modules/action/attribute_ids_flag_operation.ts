@@ -5,9 +5,9 @@
  * @module
  */
 
-import type { ModuleContext, WorkflowModule } from "../module.ts";
-import { editMatchingAttributes } from "./attribute_edition.ts";
-import { mispActionDescriptor } from "./misp_action.ts";
+import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
+import { editMatchingAttributes } from "./lib/attribute_edition.ts";
+import { mispActionDescriptor } from "./lib/misp_action.ts";
 
 /** Attribute IDS Flag operation: `add` sets `to_ids`, `remove` clears it. */
 export const attributeIdsFlagOperation: WorkflowModule = {

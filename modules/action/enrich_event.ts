@@ -7,12 +7,12 @@
  * @module
  */
 
-import type { ModuleContext, WorkflowModule } from "../module.ts";
-import { reloadRoamingEvent } from "./event_reload.ts";
-import { mispActionDescriptor } from "./misp_action.ts";
-import { callMisp, requireMisp } from "./misp_operation.ts";
-import { filtersEnabled, isObject, matchingItems } from "./node_filters.ts";
-import { eventOf } from "./roaming_event.ts";
+import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
+import { reloadRoamingEvent } from "./lib/event_reload.ts";
+import { mispActionDescriptor } from "./lib/misp_action.ts";
+import { callMisp, requireMisp } from "./lib/misp_operation.ts";
+import { filtersEnabled, isObject, matchingItems } from "./lib/node_filters.ts";
+import { eventOf } from "./lib/roaming_event.ts";
 
 /** Enrich Event: has MISP enrich and save the event (or matching attributes), then reloads it. */
 export const enrichEvent: WorkflowModule = {

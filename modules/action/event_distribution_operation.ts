@@ -8,12 +8,12 @@
  */
 
 import type { JsonObject } from "../../engine/model.ts";
-import type { ModuleContext, WorkflowModule } from "../module.ts";
-import { DISTRIBUTION_OPTIONS, sharingGroupId } from "./distribution_options.ts";
-import { mispActionDescriptor } from "./misp_action.ts";
-import { callMisp, requireMisp } from "./misp_operation.ts";
-import { flattenedAttributes, isObject } from "./node_filters.ts";
-import { eventOf } from "./roaming_event.ts";
+import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
+import { DISTRIBUTION_OPTIONS, sharingGroupId } from "./lib/distribution_options.ts";
+import { mispActionDescriptor } from "./lib/misp_action.ts";
+import { callMisp, requireMisp } from "./lib/misp_operation.ts";
+import { flattenedAttributes, isObject } from "./lib/node_filters.ts";
+import { eventOf } from "./lib/roaming_event.ts";
 
 /** Event distribution operation: sets the event's distribution in MISP and in the roaming data. */
 export const eventDistributionOperation: WorkflowModule = {

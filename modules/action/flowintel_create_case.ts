@@ -15,12 +15,12 @@
  */
 
 import type { JsonObject, ModuleDescriptor } from "../../engine/model.ts";
-import type { ModuleContext, WorkflowModule } from "../module.ts";
-import { mispActionDescriptor } from "./misp_action.ts";
-import { callMisp, requireMisp } from "./misp_operation.ts";
-import { isObject } from "./node_filters.ts";
-import { createActionRedactor, redactText } from "./redact.ts";
-import { eventOf } from "./roaming_event.ts";
+import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
+import { mispActionDescriptor } from "./lib/misp_action.ts";
+import { callMisp, requireMisp } from "./lib/misp_operation.ts";
+import { isObject } from "./lib/node_filters.ts";
+import { createActionRedactor, redactText } from "./lib/redact.ts";
+import { eventOf } from "./lib/roaming_event.ts";
 import { judgeWebhookResponse, sendHttpAction, webhookHeaders } from "./webhook.ts";
 
 /** The object template MISP uses for the case reference. */

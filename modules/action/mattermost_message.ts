@@ -13,10 +13,10 @@
  */
 
 import type { ModuleDescriptor } from "../../engine/model.ts";
-import type { ModuleContext, WorkflowModule } from "../module.ts";
-import { TransientError } from "../errors.ts";
-import { mispActionDescriptor } from "./misp_action.ts";
-import { createActionRedactor } from "./redact.ts";
+import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
+import { TransientError } from "../../engine/module_errors.ts";
+import { mispActionDescriptor } from "./lib/misp_action.ts";
+import { createActionRedactor } from "./lib/redact.ts";
 import { chatMessageText } from "./slack_message.ts";
 import {
   isSuccessStatus,

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { WorkflowModule } from "../module.ts";
+import type { WorkflowModule } from "../../engine/module.ts";
 import { addAnalystData } from "./add_analyst_data.ts";
 import { addEventblocklistEntry } from "./add_eventblocklist_entry.ts";
 import { addToWarninglist } from "./add_to_warninglist.ts";

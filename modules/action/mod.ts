@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { WorkflowModule } from "../module.ts";
+import type { WorkflowModule } from "../../engine/module.ts";
 import { stopExecution } from "./stop_execution.ts";
 import { OUTBOUND_ACTIONS } from "./outbound_actions.ts";
 import { MISP_ACTIONS } from "./misp_actions.ts";

@@ -12,9 +12,9 @@
 
 import type { ModuleDescriptor } from "../../engine/model.ts";
 import { extract } from "../../engine/hash_path.ts";
-import type { ModuleContext, WorkflowModule } from "../module.ts";
-import { mispActionDescriptor } from "./misp_action.ts";
-import { createActionRedactor } from "./redact.ts";
+import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
+import { mispActionDescriptor } from "./lib/misp_action.ts";
+import { createActionRedactor } from "./lib/redact.ts";
 import { judgeWebhookResponse, sendHttpAction, webhookHeaders } from "./webhook.ts";
 
 const DESCRIPTOR: ModuleDescriptor = mispActionDescriptor({

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { WorkflowModule } from "../module.ts";
+import type { WorkflowModule } from "../../engine/module.ts";
 import { webhook } from "./webhook.ts";
 import { msTeamsWebhook } from "./ms_teams_webhook.ts";
 import { telegramSendAlert } from "./telegram_send_alert.ts";

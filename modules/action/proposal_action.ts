@@ -8,12 +8,17 @@
  */
 
 import type { JsonObject } from "../../engine/model.ts";
-import type { ModuleContext, WorkflowModule } from "../module.ts";
-import { reloadRoamingEvent } from "./event_reload.ts";
-import { mispActionDescriptor } from "./misp_action.ts";
-import { callMisp, requireMisp } from "./misp_operation.ts";
-import { filtersEnabled, flattenedAttributes, isObject, matchingItems } from "./node_filters.ts";
-import { eventOf } from "./roaming_event.ts";
+import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
+import { reloadRoamingEvent } from "./lib/event_reload.ts";
+import { mispActionDescriptor } from "./lib/misp_action.ts";
+import { callMisp, requireMisp } from "./lib/misp_operation.ts";
+import {
+  filtersEnabled,
+  flattenedAttributes,
+  isObject,
+  matchingItems,
+} from "./lib/node_filters.ts";
+import { eventOf } from "./lib/roaming_event.ts";
 
 /** Proposal Action: accepts or discards the event's proposals, then reloads the event. */
 export const proposalAction: WorkflowModule = {

@@ -6,10 +6,10 @@
  * @module
  */
 
-import type { ModuleContext, WorkflowModule } from "../module.ts";
-import { mispActionDescriptor } from "./misp_action.ts";
-import { callMisp, requireMisp } from "./misp_operation.ts";
-import { eventOf } from "./roaming_event.ts";
+import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
+import { mispActionDescriptor } from "./lib/misp_action.ts";
+import { callMisp, requireMisp } from "./lib/misp_operation.ts";
+import { eventOf } from "./lib/roaming_event.ts";
 
 /** Publish Event: publishes the event through MISP, which then runs its own publish workflow. */
 export const publishEvent: WorkflowModule = {

@@ -8,10 +8,10 @@
 import type { ModuleDescriptor } from "../../engine/model.ts";
 import { extract } from "../../engine/hash_path.ts";
 import { sha256Hex } from "../../engine/digest.ts";
-import type { ModuleContext, WorkflowModule } from "../module.ts";
-import { IntegrationMissingError } from "../errors.ts";
-import { mispActionDescriptor } from "./misp_action.ts";
-import { createActionRedactor, redactRecord } from "./redact.ts";
+import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
+import { IntegrationMissingError } from "../../engine/module_errors.ts";
+import { mispActionDescriptor } from "./lib/misp_action.ts";
+import { createActionRedactor, redactRecord } from "./lib/redact.ts";
 
 /** The topic MISP's workflow actions publish on. */
 export const WORKFLOW_ZMQ_TOPIC = "misp_json_workflow";

@@ -6,10 +6,10 @@
  */
 
 import { getTrigger } from "../../triggers/catalogue.ts";
-import type { ModuleContext, WorkflowModule } from "../module.ts";
-import { reloadRoamingEvent } from "./event_reload.ts";
-import { mispActionDescriptor } from "./misp_action.ts";
-import { requireMisp } from "./misp_operation.ts";
+import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
+import { reloadRoamingEvent } from "./lib/event_reload.ts";
+import { mispActionDescriptor } from "./lib/misp_action.ts";
+import { requireMisp } from "./lib/misp_operation.ts";
 
 /** Reload full Event: replaces the roaming data with the event as MISP now stores it. */
 export const reloadFullEvent: WorkflowModule = {

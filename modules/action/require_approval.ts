@@ -10,10 +10,10 @@
 import { type JsonObject, PENDING_APPROVAL_KEY } from "../../engine/model.ts";
 import { eventFingerprint } from "../../engine/event_fingerprint.ts";
 import { getTrigger } from "../../triggers/catalogue.ts";
-import type { ApprovalEvent, ApprovalPolicy, TimeoutOutcome } from "../approval_gate.ts";
-import type { ModuleContext, WorkflowModule } from "../module.ts";
-import { isObject } from "./node_filters.ts";
-import { eventOf, stringList } from "./roaming_event.ts";
+import type { ApprovalEvent, ApprovalPolicy, TimeoutOutcome } from "../../engine/approval_gate.ts";
+import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
+import { isObject } from "./lib/node_filters.ts";
+import { eventOf, stringList } from "./lib/roaming_event.ts";
 
 /** Who approves when the node names nobody: chat responders and admins. */
 export const DEFAULT_APPROVERS: readonly string[] = ["role:responder"];

@@ -15,13 +15,13 @@
  */
 
 import type { JsonObject } from "../../engine/model.ts";
-import type { ModuleContext, WorkflowModule } from "../module.ts";
-import { IntegrationMissingError } from "../errors.ts";
-import { reloadRoamingEvent } from "./event_reload.ts";
-import { mispActionDescriptor } from "./misp_action.ts";
-import { callMisp, requireMisp } from "./misp_operation.ts";
-import { filtersEnabled, isObject, matchingItems } from "./node_filters.ts";
-import { eventOf, stringList } from "./roaming_event.ts";
+import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
+import { IntegrationMissingError } from "../../engine/module_errors.ts";
+import { reloadRoamingEvent } from "./lib/event_reload.ts";
+import { mispActionDescriptor } from "./lib/misp_action.ts";
+import { callMisp, requireMisp } from "./lib/misp_operation.ts";
+import { filtersEnabled, isObject, matchingItems } from "./lib/node_filters.ts";
+import { eventOf, stringList } from "./lib/roaming_event.ts";
 
 /** The setting the module needs live, as its error says it. */
 const RUNNER_SETTING = "the workflow runner (services.runWorkflow)";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { WorkflowModule } from "../module.ts";
+import type { WorkflowModule } from "../../engine/module.ts";
 import {
   ALL_ACCOUNTS,
   ALL_ADMINS,

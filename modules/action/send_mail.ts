@@ -13,13 +13,13 @@
  */
 
 import type { JsonObject, ModuleDescriptor } from "../../engine/model.ts";
-import type { ModuleContext, WorkflowModule } from "../module.ts";
-import { IntegrationMissingError, TransientError } from "../errors.ts";
+import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
+import { IntegrationMissingError, TransientError } from "../../engine/module_errors.ts";
 import { log } from "../../engine/log.ts";
 import { sha256Hex } from "../../engine/digest.ts";
-import { MispError } from "./misp_client.ts";
-import { mispActionDescriptor } from "./misp_action.ts";
-import { createActionRedactor, redactRecord, redactText } from "./redact.ts";
+import { MispError } from "./lib/misp_client.ts";
+import { mispActionDescriptor } from "./lib/misp_action.ts";
+import { createActionRedactor, redactRecord, redactText } from "./lib/redact.ts";
 
 /** Recipient choices that stand for groups of MISP users. */
 export const ALL_ACCOUNTS = "All accounts";

@@ -12,8 +12,8 @@
 
 import type { JsonObject, ModuleDescriptor } from "../../engine/model.ts";
 import { extract } from "../../engine/hash_path.ts";
-import type { ModuleContext, WorkflowModule } from "../module.ts";
-import { createActionRedactor } from "./redact.ts";
+import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
+import { createActionRedactor } from "./lib/redact.ts";
 import { judgeWebhookResponse, sendHttpAction, webhookHeaders } from "./webhook.ts";
 
 const DESCRIPTOR: ModuleDescriptor = {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ModuleContext, WorkflowModule } from "../module.ts";
+import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
 import { phpEmpty } from "../../engine/php_compare.ts";
 
 /** The message MISP shows when the node has none. */

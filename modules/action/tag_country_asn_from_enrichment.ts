@@ -12,11 +12,11 @@
 
 import { extract } from "../../engine/hash_path.ts";
 import type { JsonObject } from "../../engine/model.ts";
-import type { ModuleContext, WorkflowModule } from "../module.ts";
-import { mispActionDescriptor } from "./misp_action.ts";
-import { requireMisp } from "./misp_operation.ts";
-import { matchingItemsForAttributes } from "./node_filters.ts";
-import { attachTag, attributeTarget, mirrorAttachedTag } from "./tag_calls.ts";
+import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
+import { mispActionDescriptor } from "./lib/misp_action.ts";
+import { requireMisp } from "./lib/misp_operation.ts";
+import { matchingItemsForAttributes } from "./lib/node_filters.ts";
+import { attachTag, attributeTarget, mirrorAttachedTag } from "./lib/tag_calls.ts";
 
 /** Tag attribute with country and ASN: tags from each attribute's enrichment results. */
 export const tagCountryAsnFromEnrichment: WorkflowModule = {

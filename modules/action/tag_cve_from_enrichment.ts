@@ -15,15 +15,15 @@
  */
 
 import type { JsonObject, ModuleDescriptor } from "../../engine/model.ts";
-import type { ModuleContext, WorkflowModule } from "../module.ts";
-import { TransientError } from "../errors.ts";
-import { mispActionDescriptor } from "./misp_action.ts";
-import { callMisp, requireMisp } from "./misp_operation.ts";
-import { isObject, matchingItemsForAttributes } from "./node_filters.ts";
-import { apiRootOf } from "./outbound.ts";
-import { createActionRedactor } from "./redact.ts";
-import { byId, updateAttributes } from "./roaming_event.ts";
-import { attachTag, attributeTarget, mirrorAttachedTag } from "./tag_calls.ts";
+import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
+import { TransientError } from "../../engine/module_errors.ts";
+import { mispActionDescriptor } from "./lib/misp_action.ts";
+import { callMisp, requireMisp } from "./lib/misp_operation.ts";
+import { isObject, matchingItemsForAttributes } from "./lib/node_filters.ts";
+import { apiRootOf } from "./lib/outbound.ts";
+import { createActionRedactor } from "./lib/redact.ts";
+import { byId, updateAttributes } from "./lib/roaming_event.ts";
+import { attachTag, attributeTarget, mirrorAttachedTag } from "./lib/tag_calls.ts";
 import { isTransientStatus, quoteBody, sendHttpAction, webhookHeaders } from "./webhook.ts";
 
 /** CIRCL's public Vulnerability-Lookup, MISP's hard-coded endpoint. */

@@ -7,11 +7,11 @@
  */
 
 import type { JsonObject } from "../../engine/model.ts";
-import type { ModuleContext, WorkflowModule } from "../module.ts";
-import { mispActionDescriptor } from "./misp_action.ts";
-import { requireMisp } from "./misp_operation.ts";
-import { isObject, matchingItemsForScope } from "./node_filters.ts";
-import { eventOf, stringList } from "./roaming_event.ts";
+import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
+import { mispActionDescriptor } from "./lib/misp_action.ts";
+import { requireMisp } from "./lib/misp_operation.ts";
+import { isObject, matchingItemsForScope } from "./lib/node_filters.ts";
+import { eventOf, stringList } from "./lib/roaming_event.ts";
 import {
   attachTag,
   attributeTarget,
@@ -22,7 +22,7 @@ import {
   mirrorDetachedTag,
   sameName,
   tagsOf,
-} from "./tag_calls.ts";
+} from "./lib/tag_calls.ts";
 
 /** Tag operation: add or remove tags, local or global, on the event or its attributes. */
 export const tagOperation: WorkflowModule = {

@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { WorkflowModule } from "../module.ts";
-import { createTagReplacement } from "./tag_replacement.ts";
+import type { WorkflowModule } from "../../engine/module.ts";
+import { createTagReplacement } from "./lib/tag_replacement.ts";
 
 /** Tag Replacement Generic: a no-op, as in MISP (no search regex is configured). */
 export const tagReplacementGeneric: WorkflowModule = createTagReplacement({

@@ -7,8 +7,8 @@
  */
 
 import { RE2JS } from "re2js";
-import type { WorkflowModule } from "../module.ts";
-import { createTagReplacement } from "./tag_replacement.ts";
+import type { WorkflowModule } from "../../engine/module.ts";
+import { createTagReplacement } from "./lib/tag_replacement.ts";
 
 /** MISP's search regex (`/…/i`), unchanged. */
 export const TLP_SEARCH_REGEX =

@@ -8,14 +8,14 @@
 
 import type { JsonObject, ModuleDescriptor } from "../../engine/model.ts";
 import type { Redactor } from "../../engine/redactor.ts";
-import type { ModuleContext, WorkflowModule } from "../module.ts";
-import type { OutboundResponse } from "../services.ts";
-import { IntegrationMissingError, TransientError } from "../errors.ts";
+import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
+import type { OutboundResponse } from "../../engine/module_services.ts";
+import { IntegrationMissingError, TransientError } from "../../engine/module_errors.ts";
 import { log } from "../../engine/log.ts";
 import { sha256Hex } from "../../engine/digest.ts";
-import { OutboundBlockedError } from "./outbound.ts";
-import { mispActionDescriptor } from "./misp_action.ts";
-import { createActionRedactor, displayUrl, redactRecord, redactText } from "./redact.ts";
+import { OutboundBlockedError } from "./lib/outbound.ts";
+import { mispActionDescriptor } from "./lib/misp_action.ts";
+import { createActionRedactor, displayUrl, redactRecord, redactText } from "./lib/redact.ts";
 
 /** `User-Agent` of every outbound action call (MISP sends `MISP <version> - #<commit>`). */
 export const OUTBOUND_USER_AGENT = "Flowgate (MISP Workflows)";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ModuleContext, WorkflowModule } from "../module.ts";
+import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
 
 /** Key the walker sets on the roaming data before each call (MISP's `__node_id_to_exec`). */
 export const NODE_TO_EXEC_KEY = "__node_id_to_exec";

@@ -6,7 +6,7 @@
  */
 
 import type { JsonObject } from "../../engine/model.ts";
-import type { ModuleContext, WorkflowModule } from "../module.ts";
+import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
 import { IF_BLOCK } from "./if_block.ts";
 import { evaluateCondition } from "../../engine/conditions.ts";
 import { isPhpArray, looseEquals, phpEmpty } from "../../engine/php_compare.ts";

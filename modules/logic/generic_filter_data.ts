@@ -6,7 +6,7 @@
  */
 
 import type { JsonObject } from "../../engine/model.ts";
-import type { ModuleContext, WorkflowModule } from "../module.ts";
+import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
 import { isPhpArray, phpEmpty } from "../../engine/php_compare.ts";
 import { CONDITION_PARAMS, conditionValue } from "./condition_params.ts";
 

@@ -6,7 +6,7 @@
  */
 
 import type { JsonObject } from "../../engine/model.ts";
-import type { ModuleContext, WorkflowModule } from "../module.ts";
+import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
 import { isPhpArray } from "../../engine/php_compare.ts";
 import { FILTERING_LABELS } from "./generic_filter_data.ts";
 

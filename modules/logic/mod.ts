@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { WorkflowModule } from "../module.ts";
+import type { WorkflowModule } from "../../engine/module.ts";
 import { concurrentTask } from "./concurrent_task.ts";
 import { countIf } from "./count_if.ts";
 import { distributionIf } from "./distribution_if.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ModuleContext, WorkflowModule } from "../module.ts";
+import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
 import { IF_BLOCK } from "./if_block.ts";
 import { get } from "../../engine/hash_path.ts";
 import { evaluateCondition } from "../../engine/conditions.ts";

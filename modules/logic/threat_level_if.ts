@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ModuleContext, WorkflowModule } from "../module.ts";
+import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
 import { IF_BLOCK } from "./if_block.ts";
 import { isPhpArray, looseCompare, looseEquals } from "../../engine/php_compare.ts";
 

@@ -13,7 +13,11 @@ import { Hono } from "hono";
 import type { JSX } from "hono/jsx/jsx-runtime";
 import { type ApprovalRecord, type ApprovalState, listApprovals } from "../../store/approvals.ts";
 import { NotFoundError } from "../../store/errors.ts";
-import { ApprovalRefusedError, type ApprovalService, approvalServiceOf } from "../approvals.ts";
+import {
+  ApprovalRefusedError,
+  type ApprovalService,
+  approvalServiceOf,
+} from "../../services/approvals.ts";
 import { CONSOLE_ACTOR, type ConsoleContext, type ConsoleEnv } from "./context.ts";
 import { Badge, CsrfField, ErrorPage, formatTime, Page } from "./layout.tsx";
 import { formField } from "./session.tsx";

@@ -7,9 +7,9 @@
 
 import type { ConsoleSessionRecord } from "../../store/console_sessions.ts";
 import type { ModuleLookup } from "../../engine/walker.ts";
-import type { ModuleServices } from "../../modules/services.ts";
-import type { Config } from "../config.ts";
-import type { AppEnv } from "../deps.ts";
+import type { ModuleServices } from "../../engine/module_services.ts";
+import type { Config } from "../../services/config.ts";
+import type { AppEnv } from "../../services/context.ts";
 
 /** The actor every console change is recorded under (audit log, workflow versions). */
 export const CONSOLE_ACTOR = "console:admin";

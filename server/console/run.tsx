@@ -19,7 +19,7 @@ import { appendAudit } from "../../store/audit.ts";
 import { getRun, getRunInput, saveRuns } from "../../store/runs.ts";
 import type { RunAttempt, RunRecord, StoredWorkflow } from "../../store/types.ts";
 import { getWorkflow, getWorkflowVersion } from "../../store/workflows.ts";
-import { buildRunRecord, newRunId } from "../run_record.ts";
+import { buildRunRecord, newRunId } from "../../services/run_record.ts";
 import { CONSOLE_ACTOR, type ConsoleContext, type ConsoleEnv } from "./context.ts";
 import { WorkflowGraph } from "./graph_svg.tsx";
 import { JsonView } from "./json_view.tsx";

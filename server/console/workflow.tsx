@@ -15,7 +15,7 @@ import { stringifyWorkflowYaml } from "../../engine/yaml_codec.ts";
 import { MODULE_CATALOG } from "../../modules/registry.ts";
 import type { StoredWorkflow, WorkflowVersion } from "../../store/types.ts";
 import { getWorkflow, listWorkflowVersions } from "../../store/workflows.ts";
-import { dryRunWorkflow } from "../dry_run.ts";
+import { dryRunWorkflow } from "../../services/dry_run.ts";
 import { CONSOLE_ACTOR, type ConsoleContext, type ConsoleEnv } from "./context.ts";
 import { WorkflowGraph } from "./graph_svg.tsx";
 import { Badge, CsrfField, ErrorPage, formatTime, Page } from "./layout.tsx";

@@ -16,8 +16,8 @@ import {
   type ApprovalService,
   approvalServiceOf,
   type DecisionInput,
-} from "../approvals.ts";
-import type { AppEnv, ServerContext } from "../deps.ts";
+} from "../../services/approvals.ts";
+import type { AppEnv, ServerContext } from "../../services/context.ts";
 import { API_ACTOR } from "./api_workflows.ts";
 import { parseJsonBody } from "./json_body.ts";
 import { pathId, queryFilter } from "./params.ts";

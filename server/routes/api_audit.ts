@@ -6,7 +6,7 @@
 
 import { Hono } from "hono";
 import { listAudit } from "../../store/audit.ts";
-import type { AppEnv, ServerContext } from "../deps.ts";
+import type { AppEnv, ServerContext } from "../../services/context.ts";
 import { pageOptions } from "./paging.ts";
 
 /** The audit route. */

@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { getModule, listModules } from "../../modules/registry.ts";
 import { getTrigger, TRIGGERS } from "../../triggers/catalogue.ts";
-import type { AppEnv, ServerContext } from "../deps.ts";
+import type { AppEnv, ServerContext } from "../../services/context.ts";
 
 /** The catalogue routes (`/triggers`, `/modules`). */
 export function catalogueRoutes(_ctx: ServerContext): Hono<AppEnv> {

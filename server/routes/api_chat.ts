@@ -19,8 +19,8 @@ import {
   putChatRole,
   putChatVenue,
 } from "../../store/chat_roles.ts";
-import { DEFAULT_CHAT_MAX_TLP, TLP_LEVELS } from "../../bot/tlp.ts";
-import type { AppEnv, ServerContext } from "../deps.ts";
+import { DEFAULT_CHAT_MAX_TLP, TLP_LEVELS } from "../../services/tlp.ts";
+import type { AppEnv, ServerContext } from "../../services/context.ts";
 import { API_ACTOR } from "./api_workflows.ts";
 import { parseJsonBody } from "./json_body.ts";
 

@@ -7,7 +7,7 @@
 import { Hono } from "hono";
 import { appendAudit } from "../../store/audit.ts";
 import { deleteDeadLetter, listDeadLetters } from "../../store/dead_letters.ts";
-import type { AppEnv, ServerContext } from "../deps.ts";
+import type { AppEnv, ServerContext } from "../../services/context.ts";
 import { API_ACTOR } from "./api_workflows.ts";
 import { pageOptions } from "./paging.ts";
 import { pathId } from "./params.ts";

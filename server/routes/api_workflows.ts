@@ -29,8 +29,8 @@ import {
   setWorkflowEnabled,
 } from "../../store/workflows.ts";
 import { RequestProblemsError } from "../errors.ts";
-import type { AppEnv, ServerContext } from "../deps.ts";
-import { dryRunWorkflow } from "../dry_run.ts";
+import type { AppEnv, ServerContext } from "../../services/context.ts";
+import { dryRunWorkflow } from "../../services/dry_run.ts";
 import { parseJsonBody } from "./json_body.ts";
 import { pathId, queryFilter } from "./params.ts";
 

@@ -5,7 +5,7 @@
  */
 
 import { Hono } from "hono";
-import type { AppEnv, ServerContext } from "../deps.ts";
+import type { AppEnv, ServerContext } from "../../services/context.ts";
 
 /** Which integrations are configured; `/healthz` and the start-up log show it. */
 export function integrationStatus(ctx: Pick<ServerContext, "config" | "services">): Record<

@@ -12,8 +12,8 @@ import { getTrigger, TRIGGERS } from "../../triggers/catalogue.ts";
 import { hookAuth } from "../auth.ts";
 import { boundRequestBody } from "../body_guard.ts";
 import { bodyLimitsOf } from "../body_limits.ts";
-import type { AppEnv, ServerContext } from "../deps.ts";
-import { acceptIntake } from "../intake.ts";
+import type { AppEnv, ServerContext } from "../../services/context.ts";
+import { acceptIntake } from "../../services/intake.ts";
 import { parsePhpForm } from "../php_form.ts";
 
 /** The webhook route; the token and the trigger are checked before the body is read. */

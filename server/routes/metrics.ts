@@ -10,7 +10,7 @@ import { MAX_PAGE_SIZE } from "../../store/keys.ts";
 import { countQueueDepth } from "../../store/queue_depth.ts";
 import { listWorkflows } from "../../store/workflows.ts";
 import { adminAuth } from "../auth.ts";
-import type { AppEnv, ServerContext } from "../deps.ts";
+import type { AppEnv, ServerContext } from "../../services/context.ts";
 
 /** Dead letters counted at most per scrape (the gauge saturates there). */
 export const MAX_COUNTED_DEAD_LETTERS = 10_000;

@@ -20,9 +20,9 @@ import {
 } from "../body.ts";
 import { keepAnswerWhole } from "../body_guard.ts";
 import { bodyLimitsOf } from "../body_limits.ts";
-import type { AppEnv, ServerContext } from "../deps.ts";
-import { acceptIntake } from "../intake.ts";
-import { decideVerdict, verdictBody, VerdictUnavailableError } from "../verdict.ts";
+import type { AppEnv, ServerContext } from "../../services/context.ts";
+import { acceptIntake } from "../../services/intake.ts";
+import { decideVerdict, verdictBody, VerdictUnavailableError } from "../../services/verdict.ts";
 
 /** Prefix of Flowgate's module names: `flowgate_<trigger id with - as _>`. */
 export const MODULE_NAME_PREFIX = "flowgate_";

@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { createQueueHandler } from "../../server/queue.ts";
+import { createQueueHandler } from "../../services/queue.ts";
 import { HOOK_TOKEN, startTestApp, type TestApp } from "../server/test_app.ts";
 import {
   ConsoleClient,

@@ -5,9 +5,9 @@
  */
 
 import assert from "node:assert/strict";
-import { createMispClient } from "../../modules/action/misp_client.ts";
-import { createApprovalService } from "../../server/approvals.ts";
-import { createQueueHandler } from "../../server/queue.ts";
+import { createMispClient } from "../../modules/action/lib/misp_client.ts";
+import { createApprovalService } from "../../services/approvals.ts";
+import { createQueueHandler } from "../../services/queue.ts";
 import {
   SIGNING_SECRET,
   SLACK_TOKEN,

@@ -5,7 +5,7 @@ import { getChatCard } from "../../store/chat_cards.ts";
 import { putChatVenue } from "../../store/chat_roles.ts";
 import { getRun, listRuns } from "../../store/runs.ts";
 import { createWorkflow } from "../../store/workflows.ts";
-import { decideVerdict } from "../../server/verdict.ts";
+import { decideVerdict } from "../../services/verdict.ts";
 import { node, workflowOf } from "../engine/fake_modules.ts";
 import { realEvent, waitFor } from "../server/test_app.ts";
 import {

@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { announceRun } from "../../bot/announce.ts";
 import { parseWorkflowYaml } from "../../engine/yaml_codec.ts";
 import { MODULE_CATALOG } from "../../modules/registry.ts";
-import { createApprovalService } from "../../server/approvals.ts";
+import { createApprovalService } from "../../services/approvals.ts";
 import { getApproval, listApprovals } from "../../store/approvals.ts";
 import { getChatCard } from "../../store/chat_cards.ts";
 import { getRun } from "../../store/runs.ts";
 import { createWorkflow } from "../../store/workflows.ts";
-import { decideVerdict } from "../../server/verdict.ts";
+import { decideVerdict } from "../../services/verdict.ts";
 import { amberEvent, approvalWorkflowYaml } from "../fixtures/approval_setup.ts";
 import { waitFor } from "../server/test_app.ts";
 import {

@@ -14,7 +14,7 @@ import {
   putChatRole,
   putChatVenue,
 } from "../../store/chat_roles.ts";
-import type { AppEnv } from "../../server/deps.ts";
+import type { AppEnv } from "../../services/context.ts";
 import { type SlackApi, startSlackApi } from "../fakes/slack_api.ts";
 import { startTelegramApi, type TelegramApi } from "../fakes/telegram_api.ts";
 import { LOOPBACK_ENV, startTestApp, type TestApp } from "../server/test_app.ts";

@@ -9,7 +9,7 @@ import {
 import type { ChatCore, ChatIdentity } from "../../bot/core.ts";
 import { putChatRole, putChatVenue } from "../../store/chat_roles.ts";
 import { listRuns } from "../../store/runs.ts";
-import { decideVerdict } from "../../server/verdict.ts";
+import { decideVerdict } from "../../services/verdict.ts";
 import { realEvent, startTestApp, type TestApp } from "../server/test_app.ts";
 import { RED_GATE_YAML } from "./chat_harness.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { classifyData, isCleared, maxTlp, parseTlp, withheldNotice } from "../../bot/tlp.ts";
+import { classifyData, isCleared, maxTlp, parseTlp, withheldNotice } from "../../services/tlp.ts";
 import { realEvent } from "../server/test_app.ts";
 
 Deno.test("parseTlp() reads TLP names, white as clear, and refuses the rest", () => {

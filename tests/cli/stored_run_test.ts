@@ -4,7 +4,7 @@ import { UsageError } from "../../cli/cli_support.ts";
 import { parseWorkflowYaml } from "../../engine/yaml_codec.ts";
 import { MODULE_CATALOG } from "../../modules/registry.ts";
 import { runWorkflow } from "../../engine/run_workflow.ts";
-import { buildRunRecord, newRunId } from "../../server/run_record.ts";
+import { buildRunRecord, newRunId } from "../../services/run_record.ts";
 import { createWorkflow, replaceWorkflow } from "../../store/workflows.ts";
 import { listRuns, saveRuns } from "../../store/runs.ts";
 import { testServices } from "../engine/fake_modules.ts";

@@ -5,8 +5,8 @@
 
 import assert from "node:assert/strict";
 import { createApp } from "../../server/app.ts";
-import { loadConfig } from "../../server/config.ts";
-import { Metrics } from "../../server/metrics.ts";
+import { loadConfig } from "../../services/config.ts";
+import { Metrics } from "../../services/metrics.ts";
 import { ensureAdminToken } from "../../store/admin_token.ts";
 import { listAudit } from "../../store/audit.ts";
 import { getChatCard } from "../../store/chat_cards.ts";

@@ -13,8 +13,8 @@ import type {
   Workflow,
   WorkflowNode,
 } from "../../engine/model.ts";
-import type { ModuleContext, WorkflowModule } from "../../modules/module.ts";
-import type { ModuleServices } from "../../modules/services.ts";
+import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
+import type { ModuleServices } from "../../engine/module_services.ts";
 import type { ModuleLookup } from "../../engine/walker.ts";
 
 /** Builds a descriptor with Flowgate's defaults for the fields a test does not care about. */

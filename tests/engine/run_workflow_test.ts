@@ -5,7 +5,7 @@ import type { JsonObject, Workflow } from "../../engine/model.ts";
 import { MAX_RUN_NESTING } from "../../engine/limits.ts";
 import { parseWorkflowSource } from "../../engine/workflow_source.ts";
 import { getModule, MODULE_CATALOG } from "../../modules/registry.ts";
-import type { WorkflowModule } from "../../modules/module.ts";
+import type { WorkflowModule } from "../../engine/module.ts";
 import type { ModuleLookup } from "../../engine/walker.ts";
 import { eventWith, fakeAction, node, testServices, workflowOf } from "./fake_modules.ts";
 

@@ -7,7 +7,7 @@ import {
   MAX_TEMPLATE_VALUE_SIZE,
 } from "../../engine/limits.ts";
 import { runWorkflow } from "../../engine/run_workflow.ts";
-import type { TemplateOptions } from "../../modules/services.ts";
+import type { TemplateOptions } from "../../engine/module_services.ts";
 import { eventWith, node, testServices, workflowOf } from "./fake_modules.ts";
 
 /** A template that makes 2^40 macro calls and outputs nothing: only a clock can stop it. */

@@ -2,13 +2,13 @@ import assert from "node:assert/strict";
 import { getApproval, listApprovals } from "../../store/approvals.ts";
 import { listAudit } from "../../store/audit.ts";
 import { getRun, listRuns } from "../../store/runs.ts";
-import type { MispApi } from "../../modules/services.ts";
+import type { MispApi } from "../../engine/module_services.ts";
 import {
   type ApprovalChange,
   ApprovalRefusedError,
   createApprovalService,
   STATE_RECHECK_MS,
-} from "../../server/approvals.ts";
+} from "../../services/approvals.ts";
 import { PUBLISHER, startApprovalSetup } from "../fixtures/approval_setup.ts";
 
 const RESPONDER = { actor: "slack:U1", role: "responder" as const };

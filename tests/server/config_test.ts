@@ -4,7 +4,7 @@ import {
   configSecrets,
   DEFAULT_MAX_BODY_BYTES,
   loadConfig,
-} from "../../server/config.ts";
+} from "../../services/config.ts";
 
 const from = (env: Record<string, string>) => (name: string) => env[name];
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { GroupCommitter } from "../../server/group_commit.ts";
+import { GroupCommitter } from "../../services/group_commit.ts";
 
 Deno.test("GroupCommitter batches what arrives while a commit is in flight", async () => {
   const batches: number[][] = [];

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { createOutboundFetch } from "../../modules/action/outbound.ts";
+import { createOutboundFetch } from "../../modules/action/lib/outbound.ts";
 import { getRun } from "../../store/runs.ts";
-import { createQueueHandler } from "../../server/queue.ts";
+import { createQueueHandler } from "../../services/queue.ts";
 import { startWebhookSink } from "../fakes/webhook_sink.ts";
 import { HOOK_TOKEN, realEvent, startTestApp, waitFor } from "./test_app.ts";
 

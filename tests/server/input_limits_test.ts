@@ -9,11 +9,11 @@ import { setLogSink } from "../../engine/log.ts";
 import { offlineServices } from "../../modules/offline_services.ts";
 import { ensureAdminToken } from "../../store/admin_token.ts";
 import { clientErrorMessage, createApp, errorResponse } from "../../server/app.ts";
-import { createApprovalService } from "../../server/approvals.ts";
+import { createApprovalService } from "../../services/approvals.ts";
 import { BodyTimeoutError, BodyTooLargeError } from "../../server/body.ts";
 import { ADMIN_API_BODY_BYTES } from "../../server/body_limits.ts";
-import { loadConfig } from "../../server/config.ts";
-import { Metrics } from "../../server/metrics.ts";
+import { loadConfig } from "../../services/config.ts";
+import { Metrics } from "../../services/metrics.ts";
 import { MAX_CURSOR_CHARS, MAX_ID_BYTES } from "../../server/routes/params.ts";
 import {
   ADMIN_TOKEN,

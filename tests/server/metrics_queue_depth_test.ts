@@ -3,9 +3,9 @@ import { setLogSink } from "../../engine/log.ts";
 import { offlineServices } from "../../modules/offline_services.ts";
 import { createWorkflow, deleteWorkflow } from "../../store/workflows.ts";
 import { createApp, resolveServerContext } from "../../server/app.ts";
-import { acceptIntake } from "../../server/intake.ts";
-import { Metrics } from "../../server/metrics.ts";
-import { createQueueHandler, recoverUnfinishedIntakes } from "../../server/queue.ts";
+import { acceptIntake } from "../../services/intake.ts";
+import { Metrics } from "../../services/metrics.ts";
+import { createQueueHandler, recoverUnfinishedIntakes } from "../../services/queue.ts";
 import { node, workflowOf } from "../engine/fake_modules.ts";
 import { ADMIN_TOKEN, LOOPBACK_ENV, realEvent, startTestApp, type TestApp } from "./test_app.ts";
 

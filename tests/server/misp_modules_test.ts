@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { sha256Hex } from "../../store/chunks.ts";
 import { getRun, getRunInput, listRuns } from "../../store/runs.ts";
-import { createMispModulesProxy } from "../../server/misp_modules_proxy.ts";
+import { createMispModulesProxy } from "../../services/misp_modules_proxy.ts";
 import { jsonMemberSpan, parseQueryBody } from "../../server/routes/misp_modules.ts";
 import { TRIGGERS } from "../../triggers/catalogue.ts";
 import { importRedBlueprint, mispQuery, realEvent, startTestApp } from "./test_app.ts";

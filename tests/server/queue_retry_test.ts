@@ -1,18 +1,18 @@
 import assert from "node:assert/strict";
 import { setLogSink } from "../../engine/log.ts";
 import type { ModuleLookup } from "../../engine/walker.ts";
-import { TransientError } from "../../modules/errors.ts";
-import type { WorkflowModule } from "../../modules/module.ts";
+import { TransientError } from "../../engine/module_errors.ts";
+import type { WorkflowModule } from "../../engine/module.ts";
 import { MODULE_REGISTRY } from "../../modules/registry.ts";
 import { listDeadLetters } from "../../store/dead_letters.ts";
 import { getRun, listRuns, type RunToSave, saveRuns } from "../../store/runs.ts";
 import { createWorkflow } from "../../store/workflows.ts";
 import { createConsole } from "../../server/console/app.tsx";
-import type { ServerContext } from "../../server/deps.ts";
-import { GroupCommitter } from "../../server/group_commit.ts";
-import type { InFlightRuns } from "../../server/in_flight.ts";
-import { acceptIntake } from "../../server/intake.ts";
-import { createQueueHandler } from "../../server/queue.ts";
+import type { ServerContext } from "../../services/context.ts";
+import { GroupCommitter } from "../../services/group_commit.ts";
+import type { InFlightRuns } from "../../services/in_flight.ts";
+import { acceptIntake } from "../../services/intake.ts";
+import { createQueueHandler } from "../../services/queue.ts";
 import { descriptor, fakeAction, node, workflowOf } from "../engine/fake_modules.ts";
 import {
   ADMIN_TOKEN,

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import type { ModuleLookup } from "../../engine/walker.ts";
-import { TransientError } from "../../modules/errors.ts";
+import { TransientError } from "../../engine/module_errors.ts";
 import { MODULE_REGISTRY } from "../../modules/registry.ts";
-import type { WorkflowModule } from "../../modules/module.ts";
+import type { WorkflowModule } from "../../engine/module.ts";
 import { listDeadLetters } from "../../store/dead_letters.ts";
 import { getRun, listRuns } from "../../store/runs.ts";
 import { createWorkflow } from "../../store/workflows.ts";
-import { acceptIntake } from "../../server/intake.ts";
-import { createQueueHandler } from "../../server/queue.ts";
+import { acceptIntake } from "../../services/intake.ts";
+import { createQueueHandler } from "../../services/queue.ts";
 import { fakeAction, node, workflowOf } from "../engine/fake_modules.ts";
 import { realEvent, startTestApp, waitFor } from "./test_app.ts";
 

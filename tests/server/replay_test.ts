@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { parseWorkflowYaml } from "../../engine/yaml_codec.ts";
-import { createOutboundFetch } from "../../modules/action/outbound.ts";
+import { createOutboundFetch } from "../../modules/action/lib/outbound.ts";
 import { MODULE_CATALOG } from "../../modules/registry.ts";
-import { replayWithDiff } from "../../server/replay.ts";
+import { replayWithDiff } from "../../services/replay.ts";
 import { ConflictError } from "../../store/errors.ts";
 import { claimReplaySlot, countReplays, MAX_REPLAYS_PER_RUN } from "../../store/replays.ts";
 import { getRun, listRuns } from "../../store/runs.ts";

@@ -9,13 +9,13 @@
 import { offlineServices } from "../../modules/offline_services.ts";
 import type { Hono } from "hono";
 import type { ModuleLookup } from "../../engine/walker.ts";
-import type { ModuleServices } from "../../modules/services.ts";
+import type { ModuleServices } from "../../engine/module_services.ts";
 import { ensureAdminToken } from "../../store/admin_token.ts";
 import { createApp, resolveServerContext } from "../../server/app.ts";
-import { type Config, loadConfig } from "../../server/config.ts";
-import type { AppEnv, ServerContext } from "../../server/deps.ts";
-import { Metrics } from "../../server/metrics.ts";
-import type { MispModulesProxy } from "../../server/misp_modules_proxy.ts";
+import { type Config, loadConfig } from "../../services/config.ts";
+import type { AppEnv, ServerContext } from "../../services/context.ts";
+import { Metrics } from "../../services/metrics.ts";
+import type { MispModulesProxy } from "../../services/misp_modules_proxy.ts";
 
 /** The admin token every test app accepts. */
 export const ADMIN_TOKEN = "test-admin-token-0123456789";

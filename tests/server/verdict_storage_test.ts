@@ -6,15 +6,15 @@ import { MAX_RUN_EVENT_INFO_CHARS } from "../../store/keys.ts";
 import { getRun, getRunInput, listRuns, type RunToSave } from "../../store/runs.ts";
 import { createWorkflow } from "../../store/workflows.ts";
 import { createApp } from "../../server/app.ts";
-import { loadConfig } from "../../server/config.ts";
-import { GroupCommitter } from "../../server/group_commit.ts";
-import { Metrics } from "../../server/metrics.ts";
+import { loadConfig } from "../../services/config.ts";
+import { GroupCommitter } from "../../services/group_commit.ts";
+import { Metrics } from "../../services/metrics.ts";
 import {
   decideVerdict,
   MAX_VERDICT_REASON_CHARS,
   verdictBody,
   VerdictUnavailableError,
-} from "../../server/verdict.ts";
+} from "../../services/verdict.ts";
 import { node, workflowOf } from "../engine/fake_modules.ts";
 import {
   ADMIN_TOKEN,

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import type { ModuleLookup } from "../../engine/walker.ts";
-import type { WorkflowModule } from "../../modules/module.ts";
+import type { WorkflowModule } from "../../engine/module.ts";
 import { MODULE_REGISTRY } from "../../modules/registry.ts";
 import { getRun, listRuns } from "../../store/runs.ts";
 import { createWorkflow } from "../../store/workflows.ts";
-import { acceptIntake } from "../../server/intake.ts";
-import { createQueueHandler } from "../../server/queue.ts";
-import { decideVerdict, verdictBody } from "../../server/verdict.ts";
+import { acceptIntake } from "../../services/intake.ts";
+import { createQueueHandler } from "../../services/queue.ts";
+import { decideVerdict, verdictBody } from "../../services/verdict.ts";
 import { descriptor, fakeAction, node, workflowOf } from "../engine/fake_modules.ts";
 import { mispQuery, realEvent, startTestApp } from "./test_app.ts";
 

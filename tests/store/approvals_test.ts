@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { ApprovalRequest } from "../../modules/approval_gate.ts";
+import type { ApprovalRequest } from "../../engine/approval_gate.ts";
 import { policyOf } from "../../modules/action/require_approval.ts";
 import {
   appendHistory,

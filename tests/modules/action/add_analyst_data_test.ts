@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { JsonObject } from "../../../engine/model.ts";
 import { addAnalystData } from "../../../modules/action/add_analyst_data.ts";
-import { TransientError } from "../../../modules/errors.ts";
+import { TransientError } from "../../../engine/module_errors.ts";
 import {
   coreFormat,
   createModuleContext,

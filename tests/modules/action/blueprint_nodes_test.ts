@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { JsonObject, NodeFilters } from "../../../engine/model.ts";
 import { attributeIdsFlagOperation } from "../../../modules/action/attribute_ids_flag_operation.ts";
 import { tagOperation } from "../../../modules/action/tag_operation.ts";
-import type { WorkflowModule } from "../../../modules/module.ts";
+import type { WorkflowModule } from "../../../engine/module.ts";
 import {
   coreFormat,
   createModuleContext,

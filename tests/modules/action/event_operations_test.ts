@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { JsonObject } from "../../../engine/model.ts";
-import { MispError } from "../../../modules/action/misp_client.ts";
+import { MispError } from "../../../modules/action/lib/misp_client.ts";
 import { enrichEvent } from "../../../modules/action/enrich_event.ts";
 import { eventDistributionOperation } from "../../../modules/action/event_distribution_operation.ts";
 import { publishEvent } from "../../../modules/action/publish_event.ts";

@@ -5,8 +5,8 @@ import {
   FLOWINTEL_CASE_TEMPLATE_UUID,
   flowintelCreateCase,
 } from "../../../modules/action/flowintel_create_case.ts";
-import { createMispClient } from "../../../modules/action/misp_client.ts";
-import { IntegrationMissingError } from "../../../modules/errors.ts";
+import { createMispClient } from "../../../modules/action/lib/misp_client.ts";
+import { IntegrationMissingError } from "../../../engine/module_errors.ts";
 import { type FakeMisp, startFakeMisp } from "../../fakes/misp_server.ts";
 import { startWebhookSink } from "../../fakes/webhook_sink.ts";
 import { coreFormat, sightingEvent } from "./misp_test_context.ts";

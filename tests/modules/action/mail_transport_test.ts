@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { createSmtpTransport } from "../../../modules/action/mail_transport.ts";
-import { TransientError } from "../../../modules/errors.ts";
+import { createSmtpTransport } from "../../../modules/action/lib/mail_transport.ts";
+import { TransientError } from "../../../engine/module_errors.ts";
 import { setLogSink } from "../../../engine/log.ts";
 import { startSmtpServer } from "../../fakes/smtp_server.ts";
 

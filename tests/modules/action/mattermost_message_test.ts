@@ -3,7 +3,7 @@ import {
   mattermostMessage,
   mattermostPostsUrl,
 } from "../../../modules/action/mattermost_message.ts";
-import { TransientError } from "../../../modules/errors.ts";
+import { TransientError } from "../../../engine/module_errors.ts";
 import { startWebhookSink } from "../../fakes/webhook_sink.ts";
 import { createOutboundContext, loopbackFetch, sightingData } from "./outbound_test_context.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { JsonObject } from "../../../engine/model.ts";
 import { MISP_ACTIONS } from "../../../modules/action/misp_actions.ts";
-import { IntegrationMissingError } from "../../../modules/errors.ts";
+import { IntegrationMissingError } from "../../../engine/module_errors.ts";
 import { startFakeMisp } from "../../fakes/misp_server.ts";
 import { coreFormat, createModuleContext, sightingEvent } from "./misp_test_context.ts";
 

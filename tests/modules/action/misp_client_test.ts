@@ -5,8 +5,8 @@ import {
   type MispClientOptions,
   MispError,
   mispMessageOf,
-} from "../../../modules/action/misp_client.ts";
-import type { MispApi } from "../../../modules/services.ts";
+} from "../../../modules/action/lib/misp_client.ts";
+import type { MispApi } from "../../../engine/module_services.ts";
 import { type FakeMisp, startFakeMisp } from "../../fakes/misp_server.ts";
 import { startSightingMisp } from "./misp_test_context.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { endpointOf } from "../../../modules/action/misp_operation.ts";
+import { endpointOf } from "../../../modules/action/lib/misp_operation.ts";
 import { sha256Hex } from "../../../engine/digest.ts";
 import { attributeIdsFlagOperation } from "../../../modules/action/attribute_ids_flag_operation.ts";
 import { createSightingContext, startSightingMisp } from "./misp_test_context.ts";

@@ -7,8 +7,8 @@
 
 import type { JsonObject, NodeFilters } from "../../../engine/model.ts";
 import { toCoreFormat } from "../../../triggers/core_format.ts";
-import type { WorkflowModule } from "../../../modules/module.ts";
-import { createMispClient } from "../../../modules/action/misp_client.ts";
+import type { WorkflowModule } from "../../../engine/module.ts";
+import { createMispClient } from "../../../modules/action/lib/misp_client.ts";
 import { type FakeMisp, type FakeMispOptions, startFakeMisp } from "../../fakes/misp_server.ts";
 import { createNodeContext, type NodeTestContext, readSharedData } from "./node_test_context.ts";
 

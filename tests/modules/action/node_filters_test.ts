@@ -6,7 +6,7 @@ import {
   matchingItemsForAttributes,
   matchingItemsForScope,
   overrideAttribute,
-} from "../../../modules/action/node_filters.ts";
+} from "../../../modules/action/lib/node_filters.ts";
 import { coreFormat, proposalsEvent, sightingEvent } from "./misp_test_context.ts";
 
 function nodeWith(filters?: WorkflowNode["filters"]): WorkflowNode {

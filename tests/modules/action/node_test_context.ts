@@ -14,8 +14,8 @@ import type {
   Workflow,
   WorkflowNode,
 } from "../../../engine/model.ts";
-import type { ModuleContext, WorkflowModule } from "../../../modules/module.ts";
-import type { ModuleServices } from "../../../modules/services.ts";
+import type { ModuleContext, WorkflowModule } from "../../../engine/module.ts";
+import type { ModuleServices } from "../../../engine/module_services.ts";
 
 /** Reads a file of `../shared/data/` as JSON. */
 export async function readSharedData(name: string): Promise<JsonObject> {

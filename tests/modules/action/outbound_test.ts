@@ -4,8 +4,8 @@ import {
   createOutboundFetch,
   OutboundBlockedError,
   parseOutboundAllow,
-} from "../../../modules/action/outbound.ts";
-import { TransientError } from "../../../modules/errors.ts";
+} from "../../../modules/action/lib/outbound.ts";
+import { TransientError } from "../../../engine/module_errors.ts";
 import { startWebhookSink } from "../../fakes/webhook_sink.ts";
 
 const TLS = {

@@ -9,9 +9,9 @@
 import { renderTemplate } from "../../../engine/template.ts";
 import type { JsonObject } from "../../../engine/model.ts";
 import { toCoreFormat } from "../../../triggers/core_format.ts";
-import type { WorkflowModule } from "../../../modules/module.ts";
-import type { ModuleServices, OutboundFetch } from "../../../modules/services.ts";
-import { createOutboundFetch } from "../../../modules/action/outbound.ts";
+import type { WorkflowModule } from "../../../engine/module.ts";
+import type { ModuleServices, OutboundFetch } from "../../../engine/module_services.ts";
+import { createOutboundFetch } from "../../../modules/action/lib/outbound.ts";
 import { createNodeContext, type NodeTestContext, readSharedData } from "./node_test_context.ts";
 
 /** The real sighting_2 event in core format, as the `event-publish` trigger hands it over. */

@@ -5,8 +5,8 @@ import { pushZmq, WORKFLOW_ZMQ_TOPIC } from "../../../modules/action/push_zmq.ts
 import {
   createZmqPublisher,
   type ZmqPublisherHandle,
-} from "../../../modules/action/zmq_publisher.ts";
-import { IntegrationMissingError } from "../../../modules/errors.ts";
+} from "../../../modules/action/lib/zmq_publisher.ts";
+import { IntegrationMissingError } from "../../../engine/module_errors.ts";
 import { createOutboundContext, sightingData } from "./outbound_test_context.ts";
 
 /** Connects a real SUB socket and waits until the PUB side delivers to it (slow joiner). */

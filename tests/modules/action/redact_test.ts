@@ -5,7 +5,7 @@ import {
   redactRecord,
   redactUrl,
   secretParamValues,
-} from "../../../modules/action/redact.ts";
+} from "../../../modules/action/lib/redact.ts";
 import { telegramSendAlert } from "../../../modules/action/telegram_send_alert.ts";
 import { Redactor } from "../../../engine/redactor.ts";
 

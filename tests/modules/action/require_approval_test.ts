@@ -4,7 +4,7 @@ import type { JsonObject } from "../../../engine/model.ts";
 import { runWorkflow } from "../../../engine/run_workflow.ts";
 import { parseWorkflowYaml } from "../../../engine/yaml_codec.ts";
 import { getTrigger } from "../../../triggers/catalogue.ts";
-import type { ApprovalGate, ApprovalRequest, GrantQuery } from "../../../modules/approval_gate.ts";
+import type { ApprovalGate, ApprovalRequest, GrantQuery } from "../../../engine/approval_gate.ts";
 import {
   DEFAULT_APPROVAL_TIMEOUT_SECONDS,
   policyOf,

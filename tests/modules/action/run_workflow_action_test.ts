@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import type { JsonObject, RunResult } from "../../../engine/model.ts";
 import { runWorkflowAction } from "../../../modules/action/run_workflow_action.ts";
-import { IntegrationMissingError } from "../../../modules/errors.ts";
-import type { NestedRunOptions, WorkflowRunner } from "../../../modules/services.ts";
+import { IntegrationMissingError } from "../../../engine/module_errors.ts";
+import type { NestedRunOptions, WorkflowRunner } from "../../../engine/module_services.ts";
 import type { FakeMisp } from "../../fakes/misp_server.ts";
 import { coreFormat, sightingEvent, startSightingMisp } from "./misp_test_context.ts";
-import { createMispClient } from "../../../modules/action/misp_client.ts";
+import { createMispClient } from "../../../modules/action/lib/misp_client.ts";
 import { createNodeContext } from "./node_test_context.ts";
 
 const EVENT_UUID = "5c6ab833-676c-42f3-95d2-034f0a00020f";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { splunkHecExport } from "../../../modules/action/splunk_hec_export.ts";
-import { TransientError } from "../../../modules/errors.ts";
+import { TransientError } from "../../../engine/module_errors.ts";
 import { startWebhookSink } from "../../fakes/webhook_sink.ts";
 import { createOutboundContext, loopbackFetch, sightingData } from "./outbound_test_context.ts";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { JsonObject } from "../../../engine/model.ts";
-import { createMispClient } from "../../../modules/action/misp_client.ts";
+import { createMispClient } from "../../../modules/action/lib/misp_client.ts";
 import {
   createTagCveFromEnrichment,
   cveSummary,
@@ -10,8 +10,8 @@ import {
   tagCveFromEnrichment,
   VULNERABILITY_TTP_TAG,
 } from "../../../modules/action/tag_cve_from_enrichment.ts";
-import { TransientError } from "../../../modules/errors.ts";
-import type { WorkflowModule } from "../../../modules/module.ts";
+import { TransientError } from "../../../engine/module_errors.ts";
+import type { WorkflowModule } from "../../../engine/module.ts";
 import { type FakeMisp, startFakeMisp } from "../../fakes/misp_server.ts";
 import { startWebhookSink, type WebhookSink } from "../../fakes/webhook_sink.ts";
 import { coreFormat, sightingEvent } from "./misp_test_context.ts";

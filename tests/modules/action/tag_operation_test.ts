@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { JsonObject } from "../../../engine/model.ts";
-import { IntegrationMissingError, TransientError } from "../../../modules/errors.ts";
-import { MispError } from "../../../modules/action/misp_client.ts";
+import { IntegrationMissingError, TransientError } from "../../../engine/module_errors.ts";
+import { MispError } from "../../../modules/action/lib/misp_client.ts";
 import { tagOperation } from "../../../modules/action/tag_operation.ts";
 import { startFakeMisp } from "../../fakes/misp_server.ts";
 import {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { sha256Hex } from "../../../engine/digest.ts";
 import { createTelegramSendAlert } from "../../../modules/action/telegram_send_alert.ts";
-import { TransientError } from "../../../modules/errors.ts";
+import { TransientError } from "../../../engine/module_errors.ts";
 import { setLogSink } from "../../../engine/log.ts";
 import { startTelegramApi } from "../../fakes/telegram_api.ts";
 import { createOutboundContext, loopbackFetch, sightingData } from "./outbound_test_context.ts";

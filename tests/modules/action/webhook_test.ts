@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { sha256Hex } from "../../../engine/digest.ts";
 import { httpBuildQuery, webhook } from "../../../modules/action/webhook.ts";
-import { createOutboundFetch } from "../../../modules/action/outbound.ts";
-import { TransientError } from "../../../modules/errors.ts";
+import { createOutboundFetch } from "../../../modules/action/lib/outbound.ts";
+import { TransientError } from "../../../engine/module_errors.ts";
 import { startWebhookSink } from "../../fakes/webhook_sink.ts";
 import { createOutboundContext, loopbackFetch, sightingData } from "./outbound_test_context.ts";
 

@@ -6,7 +6,7 @@
  */
 
 import type { DeferredWalk, JsonObject } from "../../../engine/model.ts";
-import type { WorkflowModule } from "../../../modules/module.ts";
+import type { WorkflowModule } from "../../../engine/module.ts";
 import { resolveParams } from "../../../engine/params.ts";
 import { RoamingData } from "../../../engine/roaming_data.ts";
 import { requireTrigger } from "../../../triggers/catalogue.ts";

@@ -6,10 +6,10 @@
  * @module
  */
 
-import type { JsonObject } from "../../engine/model.ts";
-import { sha256Hex } from "../../engine/digest.ts";
-import { IntegrationMissingError, TransientError } from "../errors.ts";
-import type { ModuleContext } from "../module.ts";
+import type { JsonObject } from "../../../engine/model.ts";
+import { sha256Hex } from "../../../engine/digest.ts";
+import { IntegrationMissingError, TransientError } from "../../../engine/module_errors.ts";
+import type { ModuleContext } from "../../../engine/module.ts";
 import { MispError } from "./misp_client.ts";
 
 /** The setting a MISP-operation module needs, as its error says it. */

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { JsonObject } from "../../engine/model.ts";
+import type { JsonObject } from "../../../engine/model.ts";
 import { isObject } from "./node_filters.ts";
 
 /** `Event` of core-format roaming data, or an empty object when there is none. */

@@ -11,8 +11,8 @@ import type {
   ModuleDescriptor,
   Workflow,
   WorkflowNode,
-} from "../engine/model.ts";
-import type { ModuleServices } from "./services.ts";
+} from "./model.ts";
+import type { ModuleServices } from "./module_services.ts";
 
 /** The data travelling through a walk (MISP's `WorkflowRoamingData`, reference §6.8.1). */
 export interface RoamingView {

@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { JsonObject } from "../../engine/model.ts";
-import type { ModuleContext } from "../module.ts";
+import type { JsonObject } from "../../../engine/model.ts";
+import type { ModuleContext } from "../../../engine/module.ts";
 import { MispError } from "./misp_client.ts";
 import { callMisp } from "./misp_operation.ts";
 import { isObject } from "./node_filters.ts";

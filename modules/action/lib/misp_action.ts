@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ModuleDescriptor } from "../../engine/model.ts";
+import type { ModuleDescriptor } from "../../../engine/model.ts";
 
 /** The fields that differ between action modules. */
 export type MispActionFields =

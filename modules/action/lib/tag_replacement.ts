@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { JsonObject, ModuleDescriptor } from "../../engine/model.ts";
-import type { ModuleContext, WorkflowModule } from "../module.ts";
+import type { JsonObject, ModuleDescriptor } from "../../../engine/model.ts";
+import type { ModuleContext, WorkflowModule } from "../../../engine/module.ts";
 import { mispActionDescriptor } from "./misp_action.ts";
 import { requireMisp } from "./misp_operation.ts";
 import { isObject, matchingItemsForScope } from "./node_filters.ts";

@@ -6,13 +6,17 @@
  * @module
  */
 
-import type { JsonObject, RunResult } from "./model.ts";
-import type { ModuleServices, NestedRunOptions, WorkflowRunner } from "../modules/services.ts";
+import type { JsonObject, RunResult } from "../engine/model.ts";
+import type {
+  ModuleServices,
+  NestedRunOptions,
+  WorkflowRunner,
+} from "../engine/module_services.ts";
 import { getWorkflow } from "../store/workflows.ts";
 import { isWorkflowEnabled } from "../store/enabled_workflows.ts";
-import { MAX_RUN_NESTING } from "./limits.ts";
-import { runWorkflow } from "./run_workflow.ts";
-import type { ModuleLookup } from "./walker.ts";
+import { MAX_RUN_NESTING } from "../engine/limits.ts";
+import { runWorkflow } from "../engine/run_workflow.ts";
+import type { ModuleLookup } from "../engine/walker.ts";
 
 /** Options of `createWorkflowRunner`. */
 export interface WorkflowRunnerOptions {

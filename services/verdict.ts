@@ -13,7 +13,7 @@ import { cutText } from "../store/cut_text.ts";
 import { listEnabledWorkflows } from "../store/workflows.ts";
 import { type RunToSave, saveRuns } from "../store/runs.ts";
 import type { StoredWorkflow } from "../store/types.ts";
-import type { ServerContext } from "./deps.ts";
+import type { ServerContext } from "./context.ts";
 import { GroupCommitter } from "./group_commit.ts";
 import { scheduleFollowUps } from "./queue.ts";
 import { buildRunRecord, newRunId } from "./run_record.ts";

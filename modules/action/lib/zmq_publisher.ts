@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { ZmqPublisher } from "../services.ts";
+import type { ZmqPublisher } from "../../../engine/module_services.ts";
 
 /** A publisher plus what a host needs to manage it. */
 export interface ZmqPublisherHandle extends ZmqPublisher, AsyncDisposable {

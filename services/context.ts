@@ -7,7 +7,7 @@
 
 import type { ChatOptions } from "../bot/chat_routes.ts";
 import type { ModuleLookup } from "../engine/walker.ts";
-import type { ModuleServices } from "../modules/services.ts";
+import type { ModuleServices } from "../engine/module_services.ts";
 import type { IntakeResult, RecordIntakeOptions } from "../store/intake.ts";
 import type { RunToSave } from "../store/runs.ts";
 import type { RunRecord } from "../store/types.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { ParamOptions } from "../../engine/model.ts";
+import type { ParamOptions } from "../../../engine/model.ts";
 
 /** Distribution 0–4, as `{name, value}` options. */
 export const DISTRIBUTION_OPTIONS: { name: string; value: string }[] = [

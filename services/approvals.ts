@@ -9,10 +9,10 @@
 
 import { log } from "../engine/log.ts";
 import { PENDING_APPROVAL_KEY } from "../engine/model.ts";
-import type { ApprovalGate, ApprovalRequest, GrantQuery } from "../modules/approval_gate.ts";
-import { MispError } from "../modules/action/misp_client.ts";
-import { IntegrationMissingError } from "../modules/errors.ts";
-import type { MispApi, ModuleServices } from "../modules/services.ts";
+import type { ApprovalGate, ApprovalRequest, GrantQuery } from "../engine/approval_gate.ts";
+import { MispError } from "../modules/action/lib/misp_client.ts";
+import { IntegrationMissingError } from "../engine/module_errors.ts";
+import type { MispApi, ModuleServices } from "../engine/module_services.ts";
 import {
   appendHistory,
   APPROVAL_GRANT_TTL_MS,

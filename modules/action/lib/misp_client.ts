@@ -6,8 +6,8 @@
  * @module
  */
 
-import { log, registerSecret } from "../../engine/log.ts";
-import type { MispApi, MispRequestOptions } from "../services.ts";
+import { log, registerSecret } from "../../../engine/log.ts";
+import type { MispApi, MispRequestOptions } from "../../../engine/module_services.ts";
 
 /** Default time one MISP call may take, retries excluded. */
 export const MISP_TIMEOUT_MS = 10_000;

@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { JsonObject } from "../../engine/model.ts";
-import type { ModuleContext } from "../module.ts";
+import type { JsonObject } from "../../../engine/model.ts";
+import type { ModuleContext } from "../../../engine/module.ts";
 import { callMisp, requireMisp } from "./misp_operation.ts";
 import { isObject, matchingItemsForAttributes, overrideAttribute } from "./node_filters.ts";
 

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { JsonObject, RunResult, TemplateEscape } from "../engine/model.ts";
+import type { JsonObject, RunResult, TemplateEscape } from "./model.ts";
 import type { ApprovalGate } from "./approval_gate.ts";
 
 /** An outbound HTTP request to a URL that came from a workflow param. */

@@ -9,10 +9,10 @@
  */
 
 import nodemailer from "nodemailer";
-import type { MailMessage, MailTransport } from "../services.ts";
-import { TransientError } from "../errors.ts";
-import { SMTP_TIMEOUT_MS } from "../../engine/limits.ts";
-import { registerSecret } from "../../engine/log.ts";
+import type { MailMessage, MailTransport } from "../../../engine/module_services.ts";
+import { TransientError } from "../../../engine/module_errors.ts";
+import { SMTP_TIMEOUT_MS } from "../../../engine/limits.ts";
+import { registerSecret } from "../../../engine/log.ts";
 
 /** Sender used when neither the message nor `SMTP_URL`'s `from` gives one. */
 export const DEFAULT_MAIL_FROM = "flowgate@localhost";

@@ -19,13 +19,17 @@ import http from "node:http";
 import https from "node:https";
 import type { IncomingMessage } from "node:http";
 import ipaddr from "ipaddr.js";
-import type { OutboundFetch, OutboundRequest, OutboundResponse } from "../services.ts";
-import { TransientError } from "../errors.ts";
+import type {
+  OutboundFetch,
+  OutboundRequest,
+  OutboundResponse,
+} from "../../../engine/module_services.ts";
+import { TransientError } from "../../../engine/module_errors.ts";
 import {
   OUTBOUND_MAX_REDIRECTS,
   OUTBOUND_MAX_RESPONSE_BYTES,
   OUTBOUND_TIMEOUT_MS,
-} from "../../engine/limits.ts";
+} from "../../../engine/limits.ts";
 import { redactUrl } from "./redact.ts";
 
 /** Options of `createOutboundFetch`. */

@@ -8,7 +8,7 @@
 import type { JsonObject, RunResult } from "../engine/model.ts";
 import { runWorkflow } from "../engine/run_workflow.ts";
 import type { ModuleLookup } from "../engine/walker.ts";
-import type { ModuleServices } from "../modules/services.ts";
+import type { ModuleServices } from "../engine/module_services.ts";
 import { appendAudit } from "../store/audit.ts";
 import { saveRuns } from "../store/runs.ts";
 import type { RunRecord, StoredWorkflow } from "../store/types.ts";

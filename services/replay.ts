@@ -15,7 +15,7 @@ import { claimReplaySlot } from "../store/replays.ts";
 import { getRun, getRunInput, saveRuns } from "../store/runs.ts";
 import type { RunRecord, StoredWorkflow } from "../store/types.ts";
 import { getWorkflow, getWorkflowVersion } from "../store/workflows.ts";
-import type { ServerContext } from "./deps.ts";
+import type { ServerContext } from "./context.ts";
 import { scheduleFollowUps } from "./queue.ts";
 import { buildRunRecord, newRunId } from "./run_record.ts";
 

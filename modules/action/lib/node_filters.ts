@@ -6,9 +6,9 @@
  * @module
  */
 
-import { itemsMatchingCondition } from "../../engine/conditions.ts";
-import { extract } from "../../engine/hash_path.ts";
-import type { JsonObject, NodeFilters, WorkflowNode } from "../../engine/model.ts";
+import { itemsMatchingCondition } from "../../../engine/conditions.ts";
+import { extract } from "../../../engine/hash_path.ts";
+import type { JsonObject, NodeFilters, WorkflowNode } from "../../../engine/model.ts";
 
 /** Where attribute-oriented modules look when filters are off. */
 export const FLATTENED_ATTRIBUTES_PATH = "Event._AttributeFlattened.{n}";

@@ -6,10 +6,10 @@
  * @module
  */
 
-import type { ActionRecord, ModuleDescriptor } from "../../engine/model.ts";
-import { Redactor } from "../../engine/redactor.ts";
-import type { ModuleContext } from "../module.ts";
-import type { ModuleServices } from "../services.ts";
+import type { ActionRecord, ModuleDescriptor } from "../../../engine/model.ts";
+import { Redactor } from "../../../engine/redactor.ts";
+import type { ModuleContext } from "../../../engine/module.ts";
+import type { ModuleServices } from "../../../engine/module_services.ts";
 
 /** What replaces a secret. */
 export const REDACTED = "[redacted]";

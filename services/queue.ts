@@ -30,7 +30,7 @@ import { recordRunAttempt, settleRunOutcome } from "../store/run_attempts.ts";
 import { getRunSummary, type RunToSave, saveRuns } from "../store/runs.ts";
 import type { IntakeMessage, RunAttempt, RunRecord, StoredWorkflow } from "../store/types.ts";
 import { getWorkflow, getWorkflowVersion, listEnabledWorkflows } from "../store/workflows.ts";
-import type { ServerContext } from "./deps.ts";
+import type { ServerContext } from "./context.ts";
 import { describeError, isDeterministicError } from "./deterministic_error.ts";
 import { buildRunRecord, newRunId } from "./run_record.ts";
 

@@ -5,9 +5,9 @@
  * @module
  */
 
-import type { JsonObject } from "../../engine/model.ts";
-import { toCoreFormat } from "../../triggers/core_format.ts";
-import type { ModuleContext } from "../module.ts";
+import type { JsonObject } from "../../../engine/model.ts";
+import { toCoreFormat } from "../../../triggers/core_format.ts";
+import type { ModuleContext } from "../../../engine/module.ts";
 import { callMisp } from "./misp_operation.ts";
 import { eventOf } from "./roaming_event.ts";
 

@@ -6,12 +6,12 @@
  */
 
 import { renderTemplate } from "../engine/template.ts";
-import { createSmtpTransport } from "../modules/action/mail_transport.ts";
-import { createMispClient } from "../modules/action/misp_client.ts";
-import { createOutboundFetch } from "../modules/action/outbound.ts";
-import type { ModuleServices } from "../modules/services.ts";
+import { createSmtpTransport } from "../modules/action/lib/mail_transport.ts";
+import { createMispClient } from "../modules/action/lib/misp_client.ts";
+import { createOutboundFetch } from "../modules/action/lib/outbound.ts";
+import type { ModuleServices } from "../engine/module_services.ts";
 import { type Config, configSecrets } from "./config.ts";
-import { createZmqPublisher } from "../modules/action/zmq_publisher.ts";
+import { createZmqPublisher } from "../modules/action/lib/zmq_publisher.ts";
 
 /** Options of `createModuleServices`. */
 export interface ModuleServicesOptions {
