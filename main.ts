@@ -10,7 +10,7 @@ import { ensureAdminToken } from "./store/admin_token.ts";
 import { bootstrapChatAdmins } from "./store/chat_roles.ts";
 import { acquireKvLock, isLocalKvPath, type KvLock, KvLockedError } from "./store/kv_lock.ts";
 import { reenableExpiredWorkflows } from "./store/workflows.ts";
-import { createApp, resolveServerContext } from "./server/app.ts";
+import { createApp, resolveAppContext } from "./server/app.ts";
 import { ConfigError, configSecrets, loadConfig } from "./services/config.ts";
 import type { AppDeps } from "./services/context.ts";
 import { InFlightRuns } from "./services/in_flight.ts";
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
     inFlight: new InFlightRuns(),
     proxy: config.mispModulesUrl ? createMispModulesProxy(config.mispModulesUrl) : null,
   };
-  const ctx = resolveServerContext(deps);
+  const ctx = resolveAppContext(deps);
   const app = createApp(deps);
   const startedAt = Date.now();
   kv.listenQueue(withApprovalMessages(ctx, createQueueHandler(ctx))).catch((error) => {

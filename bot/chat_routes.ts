@@ -11,7 +11,7 @@ import type { RunRecord } from "../store/types.ts";
 import { constantTimeEquals } from "../server/auth.ts";
 import { boundRequestBody } from "../server/body_guard.ts";
 import { bodyLimitsOf } from "../server/body_limits.ts";
-import type { AppEnv, ServerContext } from "../services/context.ts";
+import type { AppContext, AppEnv } from "../services/context.ts";
 import { announceBlockedRun } from "./announce.ts";
 import { watchApprovals } from "./approvals.ts";
 import type { ChatCore } from "./core.ts";
@@ -35,7 +35,7 @@ export interface Chat {
 }
 
 /** Builds the configured bots and their routes. */
-export function createChat(ctx: ServerContext, options: ChatOptions = {}): Chat {
+export function createChat(ctx: AppContext, options: ChatOptions = {}): Chat {
   const core: ChatCore = { ctx, senders: new Map(), watchedApprovals: new WeakSet() };
   watchApprovals(core);
   const slackConfig = ctx.config.slack;
@@ -113,6 +113,6 @@ export function slackHeadersRefusal(headers: Headers, nowMs: number): string | u
 }
 
 /** The chat routes alone, for mounting where the announcer is not needed. */
-export function createChatRoutes(ctx: ServerContext, options: ChatOptions = {}): Hono<AppEnv> {
+export function createChatRoutes(ctx: AppContext, options: ChatOptions = {}): Hono<AppEnv> {
   return createChat(ctx, options).routes;
 }

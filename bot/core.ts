@@ -8,7 +8,7 @@
 import type { JsonObject } from "../engine/model.ts";
 import { appendAudit } from "../store/audit.ts";
 import type { ChatPlatform } from "../store/chat_roles.ts";
-import type { ServerContext } from "../services/context.ts";
+import type { AppContext } from "../services/context.ts";
 import type { Card } from "./cards.ts";
 
 /** A platform user in a chat. */
@@ -33,7 +33,7 @@ export interface ChatSender {
 
 /** The chat core: the server context plus the senders the transports registered. */
 export interface ChatCore {
-  ctx: ServerContext;
+  ctx: AppContext;
   senders: Map<ChatPlatform, ChatSender>;
   /** Approval services whose changes already reach the cards (see `watchApprovals`). */
   watchedApprovals: WeakSet<object>;

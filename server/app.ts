@@ -20,7 +20,7 @@ import { BodyTimeoutError, BodyTooLargeError } from "./body.ts";
 import { limitBody, trackRequestBodies } from "./body_guard.ts";
 import { bodyLimitsOf } from "./body_limits.ts";
 import { RequestProblemsError } from "./errors.ts";
-import type { AppDeps, AppEnv, ServerContext } from "../services/context.ts";
+import type { AppContext, AppDeps, AppEnv } from "../services/context.ts";
 import { InFlightRuns } from "../services/in_flight.ts";
 import { createIntakeCommitter } from "../services/intake.ts";
 import { Metrics } from "../services/metrics.ts";
@@ -40,7 +40,7 @@ import { metricsRoutes } from "./routes/metrics.ts";
 import { mispModulesRoutes } from "./routes/misp_modules.ts";
 
 /** Resolves the optional dependencies (clock, metrics, misp-modules proxy). */
-export function resolveServerContext(deps: AppDeps): ServerContext {
+export function resolveAppContext(deps: AppDeps): AppContext {
   const now = deps.clock ?? Date.now;
   const modules = deps.modules ?? MODULE_REGISTRY;
   return {
@@ -143,7 +143,7 @@ export function clientErrorMessage(error: Error): string | undefined {
  * @returns the Hono app; `Deno.serve` passes its handler info as `c.env`
  */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
-  const ctx = resolveServerContext(deps);
+  const ctx = resolveAppContext(deps);
   const chat = createChat(ctx, deps.chat);
   ctx.announceBlockedRun = chat.announceBlockedRun;
   const app = new Hono<AppEnv>();

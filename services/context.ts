@@ -44,7 +44,7 @@ export interface AppDeps {
 }
 
 /** `AppDeps` with every optional part resolved. */
-export interface ServerContext {
+export interface AppContext {
   kv: Deno.Kv;
   config: Config;
   services: ModuleServices;

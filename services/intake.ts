@@ -10,7 +10,7 @@ import type { JsonObject, RunActor } from "../engine/model.ts";
 import type { RecordIntakeOptions } from "../store/intake.ts";
 import { recordIntakes } from "../store/intake_batch.ts";
 import { listEnabledWorkflows } from "../store/workflows.ts";
-import type { ServerContext } from "./context.ts";
+import type { AppContext } from "./context.ts";
 import { GroupCommitter } from "./group_commit.ts";
 import type { IntakePayload } from "./queue.ts";
 import { newRunId, sha256Hex, summarizeEvent } from "./run_record.ts";
@@ -74,7 +74,7 @@ async function dedupePart(value: string | number | undefined): Promise<string> {
  * durable.
  */
 export async function acceptIntake(
-  ctx: ServerContext,
+  ctx: AppContext,
   trigger: string,
   data: JsonObject,
   options: AcceptIntakeOptions,

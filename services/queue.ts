@@ -30,7 +30,7 @@ import { recordRunAttempt, settleRunOutcome } from "../store/run_attempts.ts";
 import { getRunSummary, type RunToSave, saveRuns } from "../store/runs.ts";
 import type { IntakeMessage, RunAttempt, RunRecord, StoredWorkflow } from "../store/types.ts";
 import { getWorkflow, getWorkflowVersion, listEnabledWorkflows } from "../store/workflows.ts";
-import type { ServerContext } from "./context.ts";
+import type { AppContext } from "./context.ts";
 import { describeError, isDeterministicError } from "./deterministic_error.ts";
 import { buildRunRecord, newRunId } from "./run_record.ts";
 
@@ -126,7 +126,7 @@ export interface QueueHandlerOptions {
  * resolves. Call it once the run is stored: its retries settle the stored run's outcome.
  */
 export async function scheduleFollowUps(
-  ctx: ServerContext,
+  ctx: AppContext,
   stored: Pick<StoredWorkflow, "id" | "name" | "version" | "workflow">,
   runId: string,
   result: Pick<RunResult, "deferred" | "retries">,
@@ -180,7 +180,7 @@ export async function scheduleFollowUps(
  * up to a minute later. Idempotent handlers make the extra delivery harmless.
  */
 export async function recoverUnfinishedIntakes(
-  ctx: ServerContext,
+  ctx: AppContext,
   startedAt: number,
 ): Promise<number> {
   const report = await requeueUnfinishedIntakes(ctx.kv, {
@@ -199,7 +199,7 @@ export async function recoverUnfinishedIntakes(
 
 /** Builds the `kv.listenQueue` handler. It throws only when the message should be redelivered. */
 export function createQueueHandler(
-  ctx: ServerContext,
+  ctx: AppContext,
   options: QueueHandlerOptions = {},
 ): (message: unknown) => Promise<void> {
   const inFlight = new Set<string>();

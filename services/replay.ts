@@ -15,7 +15,7 @@ import { claimReplaySlot } from "../store/replays.ts";
 import { getRun, getRunInput, saveRuns } from "../store/runs.ts";
 import type { RunRecord, StoredWorkflow } from "../store/types.ts";
 import { getWorkflow, getWorkflowVersion } from "../store/workflows.ts";
-import type { ServerContext } from "./context.ts";
+import type { AppContext } from "./context.ts";
 import { scheduleFollowUps } from "./queue.ts";
 import { buildRunRecord, newRunId } from "./run_record.ts";
 
@@ -47,7 +47,7 @@ export interface ReplayResult {
  * @throws {ConflictError} when the run used up its replay budget
  */
 export async function replayWithDiff(
-  ctx: ServerContext,
+  ctx: AppContext,
   runId: string,
   options: ReplayWithDiffOptions,
 ): Promise<ReplayResult> {
@@ -103,7 +103,7 @@ export async function replayWithDiff(
 
 /** The workflow a replay runs: the stored version the run used, or the current one. */
 async function replayTarget(
-  ctx: ServerContext,
+  ctx: AppContext,
   original: RunRecord,
   mode: ReplayMode,
 ): Promise<Pick<StoredWorkflow, "id" | "name" | "version" | "workflow">> {

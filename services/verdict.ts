@@ -13,7 +13,7 @@ import { cutText } from "../store/cut_text.ts";
 import { listEnabledWorkflows } from "../store/workflows.ts";
 import { type RunToSave, saveRuns } from "../store/runs.ts";
 import type { StoredWorkflow } from "../store/types.ts";
-import type { ServerContext } from "./context.ts";
+import type { AppContext } from "./context.ts";
 import { GroupCommitter } from "./group_commit.ts";
 import { scheduleFollowUps } from "./queue.ts";
 import { buildRunRecord, newRunId } from "./run_record.ts";
@@ -101,7 +101,7 @@ export interface VerdictOptions {
  *   and the caller must answer a block
  */
 export async function decideVerdict(
-  ctx: ServerContext,
+  ctx: AppContext,
   trigger: string,
   data: JsonObject,
   options: VerdictOptions,
@@ -176,7 +176,7 @@ export async function decideVerdict(
 
 /** Saves a verdict's runs; a failure is logged and counted, never thrown. */
 async function storeVerdictRuns(
-  ctx: ServerContext,
+  ctx: AppContext,
   trigger: string,
   verdict: Verdict,
   runs: RunToSave[],
@@ -228,7 +228,7 @@ function cutJoined(parts: string[], max: number, where: string | undefined): str
 }
 
 async function runWithDeadline(
-  ctx: ServerContext,
+  ctx: AppContext,
   stored: StoredWorkflow,
   data: JsonObject,
   deadline: number,

@@ -17,7 +17,7 @@ import {
   approvalServiceOf,
   type DecisionInput,
 } from "../../services/approvals.ts";
-import type { AppEnv, ServerContext } from "../../services/context.ts";
+import type { AppContext, AppEnv } from "../../services/context.ts";
 import { API_ACTOR } from "./api_workflows.ts";
 import { parseJsonBody } from "./json_body.ts";
 import { pathId, queryFilter } from "./params.ts";
@@ -26,7 +26,7 @@ const STATES = new Set<ApprovalState>(["pending", "approved", "denied", "superse
 const CHAT_PLATFORMS = new Set<ChatPlatform>(["slack", "telegram"]);
 
 /** The approval routes (mounted under `/api/approvals`). */
-export function approvalRoutes(ctx: ServerContext): Hono<AppEnv> {
+export function approvalRoutes(ctx: AppContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const service = (): ApprovalService => {
     try {
@@ -96,7 +96,7 @@ export function approvalRoutes(ctx: ServerContext): Hono<AppEnv> {
 
 /** The actor and role of a decision made through the API. */
 async function identityOf(
-  ctx: ServerContext,
+  ctx: AppContext,
   approver: string | undefined,
 ): Promise<{ actor: string; role: ChatRole | null; identities?: string[] }> {
   const name = approver?.trim() ?? "";

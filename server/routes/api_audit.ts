@@ -6,11 +6,11 @@
 
 import { Hono } from "hono";
 import { listAudit } from "../../store/audit.ts";
-import type { AppEnv, ServerContext } from "../../services/context.ts";
+import type { AppContext, AppEnv } from "../../services/context.ts";
 import { pageOptions } from "./paging.ts";
 
 /** The audit route. */
-export function auditRoutes(ctx: ServerContext): Hono<AppEnv> {
+export function auditRoutes(ctx: AppContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get("/", async (c) => c.json(await listAudit(ctx.kv, pageOptions(c.req.query()))));
   return app;

@@ -20,7 +20,7 @@ import {
   putChatVenue,
 } from "../../store/chat_roles.ts";
 import { DEFAULT_CHAT_MAX_TLP, TLP_LEVELS } from "../../services/tlp.ts";
-import type { AppEnv, ServerContext } from "../../services/context.ts";
+import type { AppContext, AppEnv } from "../../services/context.ts";
 import { API_ACTOR } from "./api_workflows.ts";
 import { parseJsonBody } from "./json_body.ts";
 
@@ -66,7 +66,7 @@ function platformAndId(query: Record<string, string>, idField: string): [ChatPla
 }
 
 /** The chat access routes. */
-export function chatRoutes(ctx: ServerContext): Hono<AppEnv> {
+export function chatRoutes(ctx: AppContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const audit = (action: string, target: string, details: Record<string, unknown>) =>
     appendAudit(ctx.kv, { actor: API_ACTOR, action, target, details }, {

@@ -7,13 +7,13 @@
 import { Hono } from "hono";
 import { appendAudit } from "../../store/audit.ts";
 import { deleteDeadLetter, listDeadLetters } from "../../store/dead_letters.ts";
-import type { AppEnv, ServerContext } from "../../services/context.ts";
+import type { AppContext, AppEnv } from "../../services/context.ts";
 import { API_ACTOR } from "./api_workflows.ts";
 import { pageOptions } from "./paging.ts";
 import { pathId } from "./params.ts";
 
 /** The dead-letter routes. */
-export function deadLetterRoutes(ctx: ServerContext): Hono<AppEnv> {
+export function deadLetterRoutes(ctx: AppContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get("/", async (c) => c.json(await listDeadLetters(ctx.kv, pageOptions(c.req.query()))));
   app.delete("/:id", async (c) => {

@@ -11,7 +11,7 @@ import { HTTPException } from "hono/http-exception";
 import type { Outcome } from "../../engine/model.ts";
 import { getRun, getRunInput, listRuns } from "../../store/runs.ts";
 import { getWorkflow } from "../../store/workflows.ts";
-import type { AppEnv, ServerContext } from "../../services/context.ts";
+import type { AppContext, AppEnv } from "../../services/context.ts";
 import { replayWithDiff } from "../../services/replay.ts";
 import { API_ACTOR } from "./api_workflows.ts";
 import { parseJsonBody } from "./json_body.ts";
@@ -26,7 +26,7 @@ const OUTCOMES = new Set<Outcome>([
 ]);
 
 /** The run routes. */
-export function runRoutes(ctx: ServerContext): Hono<AppEnv> {
+export function runRoutes(ctx: AppContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.get("/", async (c) => {
@@ -109,6 +109,6 @@ export function runRoutes(ctx: ServerContext): Hono<AppEnv> {
   return app;
 }
 
-async function resolveWorkflowId(ctx: ServerContext, idOrName: string): Promise<string> {
+async function resolveWorkflowId(ctx: AppContext, idOrName: string): Promise<string> {
   return (await getWorkflow(ctx.kv, idOrName))?.id ?? idOrName;
 }

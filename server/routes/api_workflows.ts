@@ -29,7 +29,7 @@ import {
   setWorkflowEnabled,
 } from "../../store/workflows.ts";
 import { RequestProblemsError } from "../errors.ts";
-import type { AppEnv, ServerContext } from "../../services/context.ts";
+import type { AppContext, AppEnv } from "../../services/context.ts";
 import { dryRunWorkflow } from "../../services/dry_run.ts";
 import { parseJsonBody } from "./json_body.ts";
 import { pathId, queryFilter } from "./params.ts";
@@ -82,7 +82,7 @@ function parseWorkflowSourceOrRefuse(
 }
 
 /** The workflow routes. */
-export function workflowRoutes(ctx: ServerContext): Hono<AppEnv> {
+export function workflowRoutes(ctx: AppContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   async function load(c: Context<AppEnv>): Promise<StoredWorkflow> {

@@ -5,10 +5,10 @@
  */
 
 import { Hono } from "hono";
-import type { AppEnv, ServerContext } from "../../services/context.ts";
+import type { AppContext, AppEnv } from "../../services/context.ts";
 
 /** Which integrations are configured; `/healthz` and the start-up log show it. */
-export function integrationStatus(ctx: Pick<ServerContext, "config" | "services">): Record<
+export function integrationStatus(ctx: Pick<AppContext, "config" | "services">): Record<
   string,
   boolean
 > {
@@ -27,7 +27,7 @@ export function integrationStatus(ctx: Pick<ServerContext, "config" | "services"
 }
 
 /** The health route. */
-export function healthRoutes(ctx: ServerContext): Hono<AppEnv> {
+export function healthRoutes(ctx: AppContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get("/healthz", async (c) => {
     let kvOk = true;

@@ -12,12 +12,12 @@ import { getTrigger, TRIGGERS } from "../../triggers/catalogue.ts";
 import { hookAuth } from "../auth.ts";
 import { boundRequestBody } from "../body_guard.ts";
 import { bodyLimitsOf } from "../body_limits.ts";
-import type { AppEnv, ServerContext } from "../../services/context.ts";
+import type { AppContext, AppEnv } from "../../services/context.ts";
 import { acceptIntake } from "../../services/intake.ts";
 import { parsePhpForm } from "../php_form.ts";
 
 /** The webhook route; the token and the trigger are checked before the body is read. */
-export function hookRoutes(ctx: ServerContext): Hono<AppEnv> {
+export function hookRoutes(ctx: AppContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const limits = bodyLimitsOf(ctx.config).hooks;
   app.on(["POST", "PUT"], "/misp/:trigger", hookAuth(ctx.config.hookToken), async (c) => {

@@ -10,13 +10,13 @@ import { MAX_PAGE_SIZE } from "../../store/keys.ts";
 import { countQueueDepth } from "../../store/queue_depth.ts";
 import { listWorkflows } from "../../store/workflows.ts";
 import { adminAuth } from "../auth.ts";
-import type { AppEnv, ServerContext } from "../../services/context.ts";
+import type { AppContext, AppEnv } from "../../services/context.ts";
 
 /** Dead letters counted at most per scrape (the gauge saturates there). */
 export const MAX_COUNTED_DEAD_LETTERS = 10_000;
 
 /** The metrics route. */
-export function metricsRoutes(ctx: ServerContext): Hono<AppEnv> {
+export function metricsRoutes(ctx: AppContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get("/metrics", adminAuth(ctx.kv), async (c) => {
     const [deadLetters, workflows, queueDepth] = await Promise.all([

@@ -20,7 +20,7 @@ import {
 } from "../body.ts";
 import { keepAnswerWhole } from "../body_guard.ts";
 import { bodyLimitsOf } from "../body_limits.ts";
-import type { AppEnv, ServerContext } from "../../services/context.ts";
+import type { AppContext, AppEnv } from "../../services/context.ts";
 import { acceptIntake } from "../../services/intake.ts";
 import { decideVerdict, verdictBody, VerdictUnavailableError } from "../../services/verdict.ts";
 
@@ -68,7 +68,7 @@ export function triggerOfModule(name: string): TriggerDefinition | undefined {
 }
 
 /** The `/modules` and `/query` routes, limited to `FLOWGATE_MISP_ALLOW`. */
-export function mispModulesRoutes(ctx: ServerContext): Hono<AppEnv> {
+export function mispModulesRoutes(ctx: AppContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const own = TRIGGERS.map(moduleDescriptorOf);
   const ownNames = new Set(own.map((module) => module.name));
@@ -108,7 +108,7 @@ interface QueryProgress {
 }
 
 async function answerQuery(
-  ctx: ServerContext,
+  ctx: AppContext,
   c: Context<AppEnv>,
   limits: ReadBodyOptions,
   seen: QueryProgress,
@@ -167,7 +167,7 @@ async function answerQuery(
  * counted as a refusal when a blocking trigger was asked.
  */
 function queryFailure(
-  ctx: ServerContext,
+  ctx: AppContext,
   error: unknown,
   seen: QueryProgress,
   started: number,

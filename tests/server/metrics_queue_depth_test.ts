@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { setLogSink } from "../../engine/log.ts";
 import { offlineServices } from "../../modules/offline_services.ts";
 import { createWorkflow, deleteWorkflow } from "../../store/workflows.ts";
-import { createApp, resolveServerContext } from "../../server/app.ts";
+import { createApp, resolveAppContext } from "../../server/app.ts";
 import { acceptIntake } from "../../services/intake.ts";
 import { Metrics } from "../../services/metrics.ts";
 import { createQueueHandler, recoverUnfinishedIntakes } from "../../services/queue.ts";
@@ -18,7 +18,7 @@ function restart(test: TestApp) {
     metrics: new Metrics(),
     proxy: null,
   };
-  return { app: createApp(deps), ctx: resolveServerContext(deps) };
+  return { app: createApp(deps), ctx: resolveAppContext(deps) };
 }
 
 async function queueDepth(app: ReturnType<typeof createApp>): Promise<number> {

@@ -8,7 +8,7 @@ import { listDeadLetters } from "../../store/dead_letters.ts";
 import { getRun, listRuns, type RunToSave, saveRuns } from "../../store/runs.ts";
 import { createWorkflow } from "../../store/workflows.ts";
 import { createConsole } from "../../server/console/app.tsx";
-import type { ServerContext } from "../../services/context.ts";
+import type { AppContext } from "../../services/context.ts";
 import { GroupCommitter } from "../../services/group_commit.ts";
 import type { InFlightRuns } from "../../services/in_flight.ts";
 import { acceptIntake } from "../../services/intake.ts";
@@ -97,7 +97,7 @@ Deno.test("an acknowledged webhook with a 100,000-character info gets its run st
 });
 
 /** The committer of `ctx`, except that runs not already failures are refused with `error`. */
-function refusingCommitter(ctx: ServerContext, error: Error): GroupCommitter<RunToSave[], void> {
+function refusingCommitter(ctx: AppContext, error: Error): GroupCommitter<RunToSave[], void> {
   return new GroupCommitter<RunToSave[], void>(async (batches) => {
     if (batches.flat().some((item) => item.run.outcome !== "failure")) throw error;
     await saveRuns(ctx.kv, batches.flat(), { retentionDays: 1 });

@@ -11,9 +11,9 @@ import type { Hono } from "hono";
 import type { ModuleLookup } from "../../engine/walker.ts";
 import type { ModuleServices } from "../../engine/module_services.ts";
 import { ensureAdminToken } from "../../store/admin_token.ts";
-import { createApp, resolveServerContext } from "../../server/app.ts";
+import { createApp, resolveAppContext } from "../../server/app.ts";
 import { type Config, loadConfig } from "../../services/config.ts";
-import type { AppEnv, ServerContext } from "../../services/context.ts";
+import type { AppContext, AppEnv } from "../../services/context.ts";
 import { Metrics } from "../../services/metrics.ts";
 import type { MispModulesProxy } from "../../services/misp_modules_proxy.ts";
 
@@ -39,7 +39,7 @@ export interface TestApp extends AsyncDisposable {
   app: Hono<AppEnv>;
   kv: Deno.Kv;
   config: Config;
-  ctx: ServerContext;
+  ctx: AppContext;
   /** `app.request` with the admin token and loopback env set. */
   admin(path: string, init?: RequestInit): Promise<Response>;
   /** `app.request` from loopback without credentials. */
@@ -66,7 +66,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ...(options.modules ? { modules: options.modules } : {}),
   };
   const app = createApp(deps);
-  const ctx = resolveServerContext(deps);
+  const ctx = resolveAppContext(deps);
   const request = (path: string, init?: RequestInit) =>
     Promise.resolve(app.request(path, init, LOOPBACK_ENV));
   return {
