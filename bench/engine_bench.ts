@@ -12,6 +12,7 @@ import { runWorkflow } from "../engine/run_workflow.ts";
 import type { ModuleServices } from "../engine/module_services.ts";
 import { requireTrigger } from "../triggers/catalogue.ts";
 import { randomEvent } from "../tests/fixtures/random_event.ts";
+import { ENGINE_LOOKUPS } from "../modules/registry.ts";
 
 const SIZES = [1_000, 10_000, 100_000];
 
@@ -92,13 +93,14 @@ for (const size of SIZES) {
     trigger.normalize(parsed);
   });
   Deno.bench(`walk (${group})`, { group, n, warmup }, async () => {
-    await runWorkflow(WORKFLOW, normalized, { services: SERVICES });
+    await runWorkflow(WORKFLOW, normalized, { ...ENGINE_LOOKUPS, services: SERVICES });
   });
   Deno.bench(
     `parse + normalise + walk (${group})`,
     { group, n, warmup, baseline: true },
     async () => {
       const result = await runWorkflow(WORKFLOW, JSON.parse(raw) as JsonObject, {
+        ...ENGINE_LOOKUPS,
         services: SERVICES,
       });
       if (result.outcome !== "blocked") throw new Error(`Expected a block, got ${result.outcome}`);

@@ -4,7 +4,7 @@ import type { JsonObject, RunResult } from "../engine/model.ts";
 import { InProcessDeferredRunner, scheduleDeferred } from "../engine/deferred.ts";
 import { runWorkflow } from "../engine/run_workflow.ts";
 import { validateWorkflow } from "../engine/validate.ts";
-import { MODULE_CATALOG } from "../modules/registry.ts";
+import { ENGINE_LOOKUPS, MODULE_CATALOG } from "../modules/registry.ts";
 import { requireTrigger } from "../triggers/catalogue.ts";
 import {
   EXIT_BAD_INPUT,
@@ -77,8 +77,12 @@ async function main(): Promise<number> {
     );
   }
   const services = offlineServices();
-  const result = await runWorkflow(workflow, payload, { services, dryRun: true });
-  const runner = new InProcessDeferredRunner({ services });
+  const result = await runWorkflow(workflow, payload, {
+    ...ENGINE_LOOKUPS,
+    services,
+    dryRun: true,
+  });
+  const runner = new InProcessDeferredRunner({ ...ENGINE_LOOKUPS, services });
   await scheduleDeferred(runner, result, { workflow, dryRun: true });
   const deferred = await runner.drain();
   if (json) {

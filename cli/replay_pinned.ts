@@ -12,6 +12,7 @@ import { describeNodeDiff, diffRuns } from "../engine/run_diff.ts";
 import { runWorkflow } from "../engine/run_workflow.ts";
 import type { Workflow } from "../engine/model.ts";
 import { offlineServices } from "../modules/offline_services.ts";
+import { ENGINE_LOOKUPS } from "../modules/registry.ts";
 import { parseArgs, printLine, runCli, UsageError } from "./cli_support.ts";
 import { loadWorkflow } from "./load_workflow.ts";
 
@@ -85,6 +86,7 @@ export async function replayPinned(
   workflow: Workflow,
 ): Promise<PinnedResult> {
   const result = await runWorkflow(workflow, pinned.input, {
+    ...ENGINE_LOOKUPS,
     services: offlineServices(),
     dryRun: true,
   });

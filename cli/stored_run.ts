@@ -13,6 +13,7 @@ import { getRun, getRunInput } from "../store/runs.ts";
 import type { RunRecord } from "../store/types.ts";
 import { getWorkflowVersion } from "../store/workflows.ts";
 import { offlineServices } from "../modules/offline_services.ts";
+import { ENGINE_LOOKUPS } from "../modules/registry.ts";
 import { printLine, UsageError } from "./cli_support.ts";
 import { kvPathFromEnv } from "./kv_path.ts";
 import { formatTraceTree, formatVerdict } from "./trace_tree.ts";
@@ -61,6 +62,7 @@ export async function dryRunStored(
     target = version.workflow;
   }
   const result = await runWorkflow(target, input as JsonObject, {
+    ...ENGINE_LOOKUPS,
     services: offlineServices(),
     dryRun: true,
     workflowId: original.workflow_id,

@@ -7,8 +7,7 @@
  */
 
 import { Api } from "grammy";
-import { loadConfig } from "../services/config.ts";
-import { TELEGRAM_SECRET_PATTERN } from "../bot/telegram.ts";
+import { loadConfig, TELEGRAM_SECRET_PATTERN } from "../services/config.ts";
 import { parseArgs, printLine, runCli, UsageError } from "./cli_support.ts";
 
 const USAGE = "Usage: deno task telegram:webhook <public base URL, https> [--drop-pending]";

@@ -75,7 +75,7 @@ export class InProcessDeferredRunner implements DeferredRunner {
 /** Hands every sub-walk of a finished run to `runner`. */
 export async function scheduleDeferred(
   runner: DeferredRunner,
-  result: RunResult,
+  result: Pick<RunResult, "deferred">,
   context: DeferredContext,
 ): Promise<void> {
   for (const walk of result.deferred) await runner.schedule(walk, context);

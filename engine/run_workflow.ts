@@ -17,8 +17,7 @@ import {
   type WorkflowNode,
 } from "./model.ts";
 import type { ModuleServices } from "./module_services.ts";
-import { getTrigger } from "../triggers/catalogue.ts";
-import { MODULE_REGISTRY } from "../modules/registry.ts";
+import type { TriggerLookup } from "./trigger_contract.ts";
 import { MAX_RUN_NESTING } from "./limits.ts";
 import { type ModuleLookup, walkGraph, type WalkResult } from "./walker.ts";
 
@@ -30,12 +29,22 @@ export interface RunAncestor {
   fingerprint: string;
 }
 
+/**
+ * Where a run finds its trigger and its modules. The engine knows neither the registry nor the
+ * trigger catalogue: the caller passes them (`ENGINE_LOOKUPS` in `modules/registry.ts`), tests
+ * pass their own.
+ */
+export interface EngineLookups {
+  /** The logic and action modules the nodes run. */
+  modules: ModuleLookup;
+  /** The trigger a workflow starts from. */
+  triggers: TriggerLookup;
+}
+
 /** Options of `runWorkflow`. */
-export interface RunOptions {
+export interface RunOptions extends EngineLookups {
   /** Services actions use (templates, MISP, mail…). */
   services: ModuleServices;
-  /** Where modules are found (default: the registry). */
-  modules?: ModuleLookup;
   /** Actions record what they would do and do nothing outside. */
   dryRun?: boolean;
   /** Aborted when the verdict deadline passes. */
@@ -109,7 +118,7 @@ export async function runWorkflow(
     duration_ms: now() - started,
   });
 
-  const trigger = getTrigger(workflow.trigger);
+  const trigger = options.triggers(workflow.trigger);
   const triggerNode = workflow.nodes.find((node) => node.kind === "trigger");
   if (!trigger) {
     const message = `Unknown trigger \`${workflow.trigger}\``;
@@ -177,7 +186,7 @@ async function walkFrom(
   return await walkGraph(workflow, startNodeId, {
     forPath,
     data,
-    modules: options.modules ?? MODULE_REGISTRY,
+    modules: options.modules,
     services: options.services,
     dryRun: options.dryRun,
     signal: options.signal,

@@ -1,13 +1,16 @@
 /**
- * The module registry: every trigger, logic and action module by id, and the catalogue codecs and
- * validation look descriptors up in. Nothing else knows a module by name.
+ * The module registry: every trigger, logic and action module by id; the catalogue codecs and
+ * validation look descriptors up in; the lookups every run is given (`ENGINE_LOOKUPS`). Nothing
+ * else knows a module by name.
  *
  * @module
  */
 
 import type { ModuleCatalog, ModuleDescriptor, ModuleType } from "../engine/model.ts";
 import type { WorkflowModule } from "../engine/module.ts";
-import { TRIGGERS } from "../triggers/catalogue.ts";
+import type { EngineLookups } from "../engine/run_workflow.ts";
+import type { ModuleLookup } from "../engine/walker.ts";
+import { getTrigger, TRIGGERS } from "../triggers/catalogue.ts";
 import { LOGIC_MODULES } from "./logic/mod.ts";
 import { ACTION_MODULES } from "./action/mod.ts";
 
@@ -63,4 +66,13 @@ export const MODULE_CATALOG: ModuleCatalog = {
 };
 
 /** The registry as the walker sees it (`getModule`). */
-export const MODULE_REGISTRY = { getModule };
+export const MODULE_REGISTRY: ModuleLookup = { getModule };
+
+/**
+ * What every run is given unless a test brings its own: this registry's modules and the trigger
+ * catalogue. The engine imports neither; the service layer, the CLI and benches pass these.
+ */
+export const ENGINE_LOOKUPS: Readonly<EngineLookups> = {
+  modules: MODULE_REGISTRY,
+  triggers: getTrigger,
+};

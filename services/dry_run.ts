@@ -6,28 +6,29 @@
  */
 
 import type { JsonObject, RunResult } from "../engine/model.ts";
-import { runWorkflow } from "../engine/run_workflow.ts";
-import type { ModuleLookup } from "../engine/walker.ts";
-import type { ModuleServices } from "../engine/module_services.ts";
 import { appendAudit } from "../store/audit.ts";
-import { saveRuns } from "../store/runs.ts";
 import type { RunRecord, StoredWorkflow } from "../store/types.ts";
-import { buildRunRecord, newRunId } from "./run_record.ts";
+import type { Config } from "./config.ts";
+import type { AppContext } from "./context.ts";
+import { type EngineContext, runAndRecord, type RunMetrics } from "./run_and_record.ts";
 
 /** What a dry run needs from the server (or the console) context. */
-export interface DryRunContext {
-  kv: Deno.Kv;
-  services: ModuleServices;
-  modules: ModuleLookup;
-  config: { retentionDays: number };
-  now: () => number;
-}
+export type DryRunContext = EngineContext & Pick<AppContext, "kv" | "now"> & {
+  config: Pick<Config, "retentionDays">;
+};
+
+/**
+ * Dry runs try a workflow out and decide nothing: they are not counted in the run metrics (a dry
+ * replay is), and queue nothing.
+ */
+const NOT_COUNTED: RunMetrics = {
+  recordRun(): void {},
+  queueEnqueued(): void {},
+};
 
 /**
  * Runs `stored` on `input` with every action only recording what it would do, saves the run and
  * writes `workflow.dry_run` to the audit log in the name of `actor`.
- *
- * @throws {TypeError} `NormalizationError` when the input is not what the trigger needs
  */
 export async function dryRunWorkflow(
   ctx: DryRunContext,
@@ -35,23 +36,12 @@ export async function dryRunWorkflow(
   options: { input: JsonObject; actor: string },
 ): Promise<{ run: RunRecord; result: RunResult }> {
   const { input, actor } = options;
-  const startedAt = ctx.now();
-  const result = await runWorkflow(stored.workflow, input, {
-    services: ctx.services,
-    modules: ctx.modules,
-    dryRun: true,
-    workflowId: stored.id,
-  });
-  const run = buildRunRecord(stored, result, {
-    runId: newRunId(),
-    actor: { kind: "api", id: actor },
-    startedAt,
-    finishedAt: ctx.now(),
+  const { saved: { run }, result } = await runAndRecord(
+    { ...ctx, metrics: NOT_COUNTED },
+    stored,
     input,
-    inputHash: "",
-    dryRun: true,
-  });
-  await saveRuns(ctx.kv, [{ run, input }], { retentionDays: ctx.config.retentionDays });
+    { actor: { kind: "api", id: actor }, dryRun: true },
+  );
   await appendAudit(ctx.kv, {
     actor,
     action: "workflow.dry_run",

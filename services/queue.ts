@@ -11,10 +11,9 @@
  * @module
  */
 
-import type { DeferredWalk, JsonObject, RunActor, RunResult, Workflow } from "../engine/model.ts";
+import type { JsonObject, RunActor, RunResult, Workflow } from "../engine/model.ts";
 import { log } from "../engine/log.ts";
-import { type DeferredContext, type DeferredRunner, scheduleDeferred } from "../engine/deferred.ts";
-import { type RunAncestor, runDeferredWalk, runWorkflow } from "../engine/run_workflow.ts";
+import { runWorkflow } from "../engine/run_workflow.ts";
 import { addDeadLetter } from "../store/dead_letters.ts";
 import { getIntakePayload } from "../store/intake.ts";
 import { requeueUnfinishedIntakes } from "../store/intake_recovery.ts";
@@ -27,20 +26,29 @@ import {
   markWorkDone,
 } from "../store/queue_jobs.ts";
 import { recordRunAttempt, settleRunOutcome } from "../store/run_attempts.ts";
-import { getRunSummary, type RunToSave, saveRuns } from "../store/runs.ts";
+import { getRunSummary, type RunToSave } from "../store/runs.ts";
 import type { IntakeMessage, RunAttempt, RunRecord, StoredWorkflow } from "../store/types.ts";
 import { getWorkflow, getWorkflowVersion, listEnabledWorkflows } from "../store/workflows.ts";
 import type { AppContext } from "./context.ts";
 import { describeError, isDeterministicError } from "./deterministic_error.ts";
-import { buildRunRecord, newRunId } from "./run_record.ts";
+import { ACTION_RETRY_BASE_MS, type DeferredJob, type RetryJob } from "./follow_ups.ts";
+import {
+  engineOptions,
+  type ExecutedRun,
+  executeRun,
+  type ExecuteRunContext,
+  recordRuns,
+  type RecordRunsContext,
+  runAndRecord,
+  type RunTarget,
+} from "./run_and_record.ts";
+import { buildRunRecord } from "./run_record.ts";
 
 /** How far back the start-up sweep looks for intakes whose runs are missing. */
 export const INTAKE_RECOVERY_LOOKBACK_MS = 15 * 60_000;
 
 /** Most attempts of a failed non-blocking action before it goes to the dead letters. */
 export const MAX_ACTION_ATTEMPTS = 5;
-/** First retry delay of a failed action; each later attempt doubles it. */
-export const ACTION_RETRY_BASE_MS = 2_000;
 
 /** What the intake stores as its payload: which workflow runs under which run id, and the data. */
 export interface IntakePayload {
@@ -49,69 +57,11 @@ export interface IntakePayload {
   data: JsonObject;
 }
 
-/** Job payload of a deferred `concurrent-task` sub-walk: the workflow as it ran, and the walk. */
-export interface DeferredJob {
-  workflow: Workflow;
-  workflow_id: string;
-  workflow_name: string;
-  workflow_version: number;
-  parent_run_id: string;
-  walk: DeferredWalk;
-  ancestry?: RunAncestor[];
-  dry_run?: boolean;
-}
-
-/** Where a `KvDeferredRunner`'s sub-walks come from. */
-export interface DeferredOrigin {
-  runId: string;
-  workflowId: string;
-  workflowName: string;
-  workflowVersion: number;
-}
-
-/**
- * The engine's `DeferredRunner` over the KV queue: each sub-walk becomes a durable job (payload
- * chunked, message enqueued in the same commit) that the queue listener runs later.
- */
-export class KvDeferredRunner implements DeferredRunner {
-  readonly #kv: Deno.Kv;
-  readonly #origin: DeferredOrigin;
-  readonly #now: () => number;
-
-  /** Sub-walks scheduled here belong to the run `origin`. */
-  constructor(kv: Deno.Kv, origin: DeferredOrigin, now: () => number = Date.now) {
-    this.#kv = kv;
-    this.#origin = origin;
-    this.#now = now;
-  }
-
-  /** Stores the sub-walk as a queue job; resolves once it is durable. */
-  async schedule(walk: DeferredWalk, context: DeferredContext): Promise<void> {
-    const payload: DeferredJob = {
-      workflow: context.workflow,
-      workflow_id: context.workflowId ?? this.#origin.workflowId,
-      workflow_name: this.#origin.workflowName,
-      workflow_version: this.#origin.workflowVersion,
-      parent_run_id: this.#origin.runId,
-      walk,
-      ...(context.ancestry ? { ancestry: context.ancestry } : {}),
-      ...(context.dryRun ? { dry_run: true } : {}),
-    };
-    await enqueueJob(this.#kv, { kind: "deferred", payload, now: this.#now() });
-  }
-}
-
-/** Job payload of a retry of a failed non-blocking action. */
-export interface RetryJob {
-  workflow_id: string;
-  workflow_version: number;
-  parent_run_id: string;
-  node_id: string;
-  data: JsonObject;
-  error: string;
-  /** The attempt this job makes (the original run was attempt 1). */
-  attempt: number;
-}
+/** What the queue listener needs from the app context. */
+export type QueueContext =
+  & ExecuteRunContext
+  & RecordRunsContext
+  & Pick<AppContext, "kv" | "now" | "config" | "metrics" | "runs" | "inFlight">;
 
 /** Options of `createQueueHandler`. */
 export interface QueueHandlerOptions {
@@ -121,66 +71,12 @@ export interface QueueHandlerOptions {
 }
 
 /**
- * Schedules the deferred sub-walks and transient-failure retries of a finished run as queue jobs,
- * and records each failed action as attempt 1 of the run. Each job is durable before this
- * resolves. Call it once the run is stored: its retries settle the stored run's outcome.
- */
-export async function scheduleFollowUps(
-  ctx: AppContext,
-  stored: Pick<StoredWorkflow, "id" | "name" | "version" | "workflow">,
-  runId: string,
-  result: Pick<RunResult, "deferred" | "retries">,
-  retryBaseMs = ACTION_RETRY_BASE_MS,
-): Promise<void> {
-  const runner = new KvDeferredRunner(ctx.kv, {
-    runId,
-    workflowId: stored.id,
-    workflowName: stored.name,
-    workflowVersion: stored.version,
-  }, ctx.now);
-  const jobs: Promise<unknown>[] = [
-    scheduleDeferred(runner, result as RunResult, {
-      workflow: stored.workflow,
-      workflowId: stored.id,
-    }),
-  ];
-  const now = ctx.now();
-  for (const retry of result.retries) {
-    const payload: RetryJob = {
-      workflow_id: stored.id,
-      workflow_version: stored.version,
-      parent_run_id: runId,
-      node_id: retry.node_id,
-      data: retry.data,
-      error: retry.error,
-      attempt: 2,
-    };
-    const first: RunAttempt = {
-      attempt: 1,
-      node_id: retry.node_id,
-      at: new Date(now).toISOString(),
-      ok: false,
-      error: retry.error,
-      next_try_at: new Date(now + retryBaseMs).toISOString(),
-    };
-    // The attempt is recorded once its retry is durable: it never announces a retry that is not.
-    jobs.push(
-      enqueueJob(ctx.kv, { kind: "retry", payload, delayMs: retryBaseMs, now }).then(() =>
-        recordRunAttempt(ctx.kv, runId, first, { retentionDays: ctx.config.retentionDays })
-      ),
-    );
-  }
-  await Promise.all(jobs);
-  ctx.metrics.queueEnqueued(result.deferred.length + result.retries.length);
-}
-
-/**
  * Enqueues again the intakes received before `startedAt` whose runs are missing: a message in
  * flight when the previous process died only comes back once the KV queue's lease cleanup runs,
  * up to a minute later. Idempotent handlers make the extra delivery harmless.
  */
 export async function recoverUnfinishedIntakes(
-  ctx: AppContext,
+  ctx: Pick<AppContext, "kv" | "metrics">,
   startedAt: number,
 ): Promise<number> {
   const report = await requeueUnfinishedIntakes(ctx.kv, {
@@ -199,7 +95,7 @@ export async function recoverUnfinishedIntakes(
 
 /** Builds the `kv.listenQueue` handler. It throws only when the message should be redelivered. */
 export function createQueueHandler(
-  ctx: AppContext,
+  ctx: QueueContext,
   options: QueueHandlerOptions = {},
 ): (message: unknown) => Promise<void> {
   const inFlight = new Set<string>();
@@ -212,8 +108,7 @@ export function createQueueHandler(
       await markWorkDone(ctx.kv, intakeWorkId(message.intake_id), ctx.now());
       return;
     }
-    const runs: RunToSave[] = [];
-    const followUps: (() => Promise<void>)[] = [];
+    const runs: ExecutedRun[] = [];
     const claimed: string[] = [];
     let enabled: StoredWorkflow[] | undefined;
     try {
@@ -233,53 +128,33 @@ export function createQueueHandler(
             log.warn("Workflow deleted before its queued run", { workflow_id: entry.id });
             continue;
           }
-          const workflow = stored;
           const ancestry = ctx.inFlight.ancestryOf(payload.data);
-          const leave = ctx.inFlight.enter(workflow.id, payload.data);
-          const result = await runWorkflow(workflow.workflow, payload.data, {
-            services: ctx.services,
-            modules: ctx.modules,
-            dryRun: false,
-            workflowId: workflow.id,
-            ...(ancestry.length > 0 ? { ancestry } : {}),
-          }).finally(leave);
-          const run = buildRunRecord(workflow, result, {
-            runId: entry.run_id,
-            actor: payload.actor,
-            startedAt,
-            finishedAt: ctx.now(),
-            input: payload.data,
-            inputHash: "",
-            dryRun: false,
-            retriesQueued: true,
-          });
-          runs.push({ run, input: payload.data });
-          ctx.metrics.recordRun(message.trigger, run.outcome);
-          if (result.deferred.length > 0 || result.retries.length > 0) {
-            followUps.push(() =>
-              scheduleFollowUps(ctx, workflow, entry.run_id, result, retryBaseMs)
-            );
-          }
+          const leave = ctx.inFlight.enter(stored.id, payload.data);
+          runs.push(
+            await executeRun(ctx, stored, payload.data, {
+              runId: entry.run_id,
+              actor: payload.actor,
+              ancestry,
+              retriesQueued: true,
+            }).finally(leave),
+          );
         } catch (error) {
           if (!isDeterministicError(error)) throw error;
           const workflow = stored ?? { id: entry.id, name: entry.id, version: entry.version };
-          const run = failedRun(workflow, message.trigger, entry.run_id, payload, startedAt, error);
-          runs.push({ run, input: payload.data });
-          ctx.metrics.recordRun(message.trigger, run.outcome);
+          runs.push(failedRun(workflow, message.trigger, entry.run_id, payload, startedAt, error));
         }
       }
-      if (runs.length > 0) await storeQueueRuns(message.trigger, runs);
-      for (const schedule of followUps) {
-        try {
-          await schedule();
-        } catch (error) {
+      await recordRuns(ctx, runs, {
+        save: (saved) => storeQueueRuns(message.trigger, saved),
+        retryBaseMs,
+        onFollowUpError: (error) => {
           // The runs are stored: a redelivery would skip them and schedule nothing either.
           log.error("Cannot schedule the queue follow-ups of a queue run", {
             intake_id: message.intake_id,
             error: describeError(error),
           });
-        }
-      }
+        },
+      });
       await markWorkDone(ctx.kv, intakeWorkId(message.intake_id), ctx.now());
     } finally {
       for (const runId of claimed) inFlight.delete(runId);
@@ -370,7 +245,7 @@ export function createQueueHandler(
     });
   }
 
-  /** The `failure` run of an intake entry whose run threw a deterministic error. */
+  /** The `failure` run of an intake entry whose run threw a deterministic error, counted. */
   function failedRun(
     workflow: Pick<StoredWorkflow, "id" | "name" | "version">,
     trigger: string,
@@ -378,14 +253,14 @@ export function createQueueHandler(
     payload: IntakePayload,
     startedAt: number,
     error: unknown,
-  ): RunRecord {
+  ): ExecutedRun {
     log.error("Queue run failed on a deterministic error; recorded as a failure", {
       run_id: runId,
       workflow_id: workflow.id,
       error: error instanceof Error ? (error.stack ?? error.message) : String(error),
     });
     const message = `Flowgate could not run this workflow: ${describeError(error)}`;
-    return buildRunRecord({ ...workflow, workflow: { trigger } }, {
+    const result: RunResult = {
       outcome: "failure",
       success: false,
       errors: [message],
@@ -393,7 +268,8 @@ export function createQueueHandler(
       deferred: [],
       retries: [],
       duration_ms: ctx.now() - startedAt,
-    }, {
+    };
+    const run = buildRunRecord({ ...workflow, workflow: { trigger } }, result, {
       runId,
       actor: payload.actor,
       startedAt,
@@ -402,6 +278,8 @@ export function createQueueHandler(
       inputHash: "",
       dryRun: false,
     });
+    ctx.metrics.recordRun(trigger, run.outcome);
+    return { saved: { run, input: payload.data }, result, followUpTarget: null };
   }
 
   async function loadWorkflowVersion(id: string, version: number): Promise<Workflow | null> {
@@ -411,26 +289,20 @@ export function createQueueHandler(
   }
 
   async function handleDeferred(jobId: string, job: DeferredJob): Promise<void> {
-    const startedAt = ctx.now();
-    const result = await runDeferredWalk(job.workflow, job.walk, {
-      services: ctx.services,
-      modules: ctx.modules,
+    const target: RunTarget = {
+      id: job.workflow_id,
+      name: job.workflow_name,
+      version: job.workflow_version,
+      workflow: job.workflow,
+    };
+    await runAndRecord(ctx, target, job.walk.data, {
+      actor: { kind: "queue", id: `deferred:${job.parent_run_id}:${jobId}` },
+      startNodeId: job.walk.start_node_id,
       dryRun: job.dry_run ?? false,
-      workflowId: job.workflow_id,
+      retriesQueued: true,
+      retryBaseMs,
       ...(job.ancestry ? { ancestry: job.ancestry } : {}),
     });
-    await saveSubRun(
-      {
-        id: job.workflow_id,
-        name: job.workflow_name,
-        version: job.workflow_version,
-        workflow: job.workflow,
-      },
-      result,
-      job.walk.data,
-      { kind: "queue", id: `deferred:${job.parent_run_id}:${jobId}` },
-      startedAt,
-    );
   }
 
   /**
@@ -453,8 +325,7 @@ export function createQueueHandler(
       nodes: workflow.nodes.map((node) => node.id === job.node_id ? { ...node, next: [] } : node),
     };
     const result = await runWorkflow(single, job.data, {
-      services: ctx.services,
-      modules: ctx.modules,
+      ...engineOptions(ctx),
       dryRun: false,
       workflowId: job.workflow_id,
       startNodeId: job.node_id,
@@ -517,31 +388,6 @@ export function createQueueHandler(
         run_id: job.parent_run_id,
         node_id: job.node_id,
       });
-    }
-  }
-
-  async function saveSubRun(
-    stored: Pick<StoredWorkflow, "id" | "name" | "version" | "workflow">,
-    result: RunResult,
-    input: JsonObject,
-    actor: RunActor,
-    startedAt: number,
-  ): Promise<void> {
-    const runId = newRunId();
-    const run = buildRunRecord(stored, result, {
-      runId,
-      actor,
-      startedAt,
-      finishedAt: ctx.now(),
-      input,
-      inputHash: "",
-      dryRun: false,
-      retriesQueued: true,
-    });
-    ctx.metrics.recordRun(stored.workflow.trigger, run.outcome);
-    await saveRuns(ctx.kv, [{ run, input }], { retentionDays: ctx.config.retentionDays });
-    if (result.deferred.length > 0 || result.retries.length > 0) {
-      await scheduleFollowUps(ctx, stored, runId, result, retryBaseMs);
     }
   }
 

@@ -8,19 +8,25 @@
 
 import type { JsonObject, RunActor, Workflow } from "../engine/model.ts";
 import { diffRuns, type RunDiff } from "../engine/run_diff.ts";
-import { runWorkflow } from "../engine/run_workflow.ts";
 import { appendAudit } from "../store/audit.ts";
 import { NotFoundError } from "../store/errors.ts";
 import { claimReplaySlot } from "../store/replays.ts";
-import { getRun, getRunInput, saveRuns } from "../store/runs.ts";
-import type { RunRecord, StoredWorkflow } from "../store/types.ts";
+import { getRun, getRunInput } from "../store/runs.ts";
+import type { RunRecord } from "../store/types.ts";
 import { getWorkflow, getWorkflowVersion } from "../store/workflows.ts";
 import type { AppContext } from "./context.ts";
-import { scheduleFollowUps } from "./queue.ts";
-import { buildRunRecord, newRunId } from "./run_record.ts";
+import {
+  type ExecuteRunContext,
+  type RecordRunsContext,
+  runAndRecord,
+  type RunTarget,
+} from "./run_and_record.ts";
 
 /** Which workflow version a replay runs. */
 export type ReplayMode = "original" | "current";
+
+/** What `replayWithDiff` needs from the app context. */
+export type ReplayContext = ExecuteRunContext & RecordRunsContext;
 
 /** Options of `replayWithDiff`. */
 export interface ReplayWithDiffOptions {
@@ -47,7 +53,7 @@ export interface ReplayResult {
  * @throws {ConflictError} when the run used up its replay budget
  */
 export async function replayWithDiff(
-  ctx: AppContext,
+  ctx: ReplayContext,
   runId: string,
   options: ReplayWithDiffOptions,
 ): Promise<ReplayResult> {
@@ -61,30 +67,12 @@ export async function replayWithDiff(
   const replays = await claimReplaySlot(ctx.kv, runId, {
     retentionDays: ctx.config.retentionDays,
   });
-  const startedAt = ctx.now();
-  const result = await runWorkflow(target.workflow, input as JsonObject, {
-    services: ctx.services,
-    modules: ctx.modules,
-    dryRun: options.dry,
-    workflowId: target.id,
-  });
-  const run = buildRunRecord(target, result, {
-    runId: newRunId(),
+  const { saved: { run } } = await runAndRecord(ctx, target, input as JsonObject, {
     actor: options.actor,
-    startedAt,
-    finishedAt: ctx.now(),
-    input,
-    inputHash: "",
     dryRun: options.dry,
     replayOf: runId,
     mode: options.mode,
   });
-  const writes = [saveRuns(ctx.kv, [{ run, input }], { retentionDays: ctx.config.retentionDays })];
-  if (!options.dry && (result.deferred.length > 0 || result.retries.length > 0)) {
-    writes.push(scheduleFollowUps(ctx, target, run.id, result));
-  }
-  await Promise.all(writes);
-  ctx.metrics.recordRun(run.trigger, run.outcome);
   const diff = diffRuns(original, run);
   await appendAudit(ctx.kv, {
     actor: options.actor.id ?? options.actor.kind,
@@ -103,10 +91,10 @@ export async function replayWithDiff(
 
 /** The workflow a replay runs: the stored version the run used, or the current one. */
 async function replayTarget(
-  ctx: AppContext,
+  ctx: Pick<AppContext, "kv">,
   original: RunRecord,
   mode: ReplayMode,
-): Promise<Pick<StoredWorkflow, "id" | "name" | "version" | "workflow">> {
+): Promise<RunTarget> {
   if (mode === "current") {
     const current = await getWorkflow(ctx.kv, original.workflow_id);
     if (current) return current;

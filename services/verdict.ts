@@ -7,16 +7,20 @@
  */
 
 import { log } from "../engine/log.ts";
-import type { JsonObject, RunActor, RunResult } from "../engine/model.ts";
-import { runWorkflow } from "../engine/run_workflow.ts";
+import type { JsonObject, RunActor } from "../engine/model.ts";
 import { cutText } from "../store/cut_text.ts";
 import { listEnabledWorkflows } from "../store/workflows.ts";
 import { type RunToSave, saveRuns } from "../store/runs.ts";
 import type { StoredWorkflow } from "../store/types.ts";
 import type { AppContext } from "./context.ts";
 import { GroupCommitter } from "./group_commit.ts";
-import { scheduleFollowUps } from "./queue.ts";
-import { buildRunRecord, newRunId } from "./run_record.ts";
+import {
+  type ExecutedRun,
+  executeRun,
+  type ExecuteRunContext,
+  recordRuns,
+  type RecordRunsContext,
+} from "./run_and_record.ts";
 
 /** Most requests whose runs share one `saveRuns` call. */
 export const RUN_BATCH_SIZE = 32;
@@ -79,6 +83,12 @@ export interface Verdict {
   runIds: string[];
 }
 
+/** What `decideVerdict` needs from the app context. */
+export type VerdictContext =
+  & ExecuteRunContext
+  & RecordRunsContext
+  & Pick<AppContext, "kv" | "config" | "metrics" | "inFlight" | "runs" | "announceBlockedRun">;
+
 /** Options of `decideVerdict`. */
 export interface VerdictOptions {
   actor: RunActor;
@@ -101,68 +111,54 @@ export interface VerdictOptions {
  *   and the caller must answer a block
  */
 export async function decideVerdict(
-  ctx: AppContext,
+  ctx: VerdictContext,
   trigger: string,
   data: JsonObject,
   options: VerdictOptions,
 ): Promise<Verdict> {
   const started = performance.now();
-  const deadline = started + ctx.config.verdictTimeoutMs;
+  const deadline = {
+    at: started + ctx.config.verdictTimeoutMs,
+    timeoutMs: ctx.config.verdictTimeoutMs,
+  };
   let workflows: StoredWorkflow[];
   try {
     workflows = await listEnabledWorkflows(ctx.kv, trigger);
   } catch (error) {
     throw new VerdictUnavailableError(trigger, { cause: error });
   }
-  const runs: RunToSave[] = [];
-  const followUps: (() => Promise<void>)[] = [];
+  const runs: ExecutedRun[] = [];
   let verdict: Verdict = { allow: true, errors: [], runIds: [] };
 
   for (const stored of workflows) {
-    const runId = newRunId();
-    const startedAt = ctx.now();
-    const { result, timedOut } = await runWithDeadline(ctx, stored, data, deadline);
-    const record = buildRunRecord(stored, result, {
-      runId,
+    const executed = await executeRun(ctx, stored, data, {
       actor: options.actor,
-      startedAt,
-      finishedAt: ctx.now(),
-      input: data,
-      inputHash: "",
-      dryRun: false,
-      timedOut,
+      ancestry: ctx.inFlight.ancestryOf(data),
+      deadline,
       retriesQueued: true,
-    });
-    runs.push({
-      run: record,
-      input: data,
       ...(options.inputJson === undefined ? {} : { inputJson: options.inputJson }),
     });
-    verdict.runIds.push(runId);
-    ctx.metrics.recordRun(trigger, record.outcome);
-    if (result.deferred.length > 0 || result.retries.length > 0) {
-      followUps.push(() => scheduleFollowUps(ctx, stored, runId, result));
-    }
-    if (!result.success) {
-      verdict = { allow: false, errors: result.errors, runIds: verdict.runIds };
+    runs.push(executed);
+    verdict.runIds.push(executed.saved.run.id);
+    if (!executed.result.success) {
+      verdict = { allow: false, errors: executed.result.errors, runIds: verdict.runIds };
       break;
     }
   }
   if (runs.length > 0) {
-    await storeVerdictRuns(ctx, trigger, verdict, runs);
-    const scheduled = await Promise.allSettled(followUps.map((schedule) => schedule()));
-    for (const outcome of scheduled) {
-      if (outcome.status === "rejected") {
+    await recordRuns(ctx, runs, {
+      save: (saved) => storeVerdictRuns(ctx, trigger, verdict, saved),
+      onFollowUpError: (error) => {
         log.error("Cannot schedule the queue follow-ups of a verdict run", {
           trigger,
           run_ids: verdict.runIds,
-          error: describeError(outcome.reason),
+          error: describeError(error),
         });
-      }
-    }
+      },
+    });
     try {
       // Detached: the chat card must not cost the verdict any time.
-      if (!verdict.allow) ctx.announceBlockedRun?.(runs.at(-1)!.run);
+      if (!verdict.allow) ctx.announceBlockedRun?.(runs.at(-1)!.saved.run);
     } catch (error) {
       log.error("Cannot announce a blocked run", {
         run_id: verdict.runIds.at(-1),
@@ -176,7 +172,7 @@ export async function decideVerdict(
 
 /** Saves a verdict's runs; a failure is logged and counted, never thrown. */
 async function storeVerdictRuns(
-  ctx: AppContext,
+  ctx: Pick<AppContext, "runs" | "metrics">,
   trigger: string,
   verdict: Verdict,
   runs: RunToSave[],
@@ -225,54 +221,4 @@ function cutJoined(parts: string[], max: number, where: string | undefined): str
     if (text.length <= max) text += piece.slice(0, max + 1 - text.length);
   }
   return cutText(text, max, { totalChars, ...(where ? { where } : {}) });
-}
-
-async function runWithDeadline(
-  ctx: AppContext,
-  stored: StoredWorkflow,
-  data: JsonObject,
-  deadline: number,
-): Promise<{ result: RunResult; timedOut: boolean }> {
-  const remaining = Math.max(0, deadline - performance.now());
-  const controller = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => {
-      controller.abort(new DOMException("Verdict deadline passed", "TimeoutError"));
-      resolve("timeout");
-    }, remaining);
-  });
-  const ancestry = ctx.inFlight.ancestryOf(data);
-  const run = runWorkflow(stored.workflow, data, {
-    ...(ancestry.length > 0 ? { ancestry } : {}),
-    services: ctx.services,
-    modules: ctx.modules,
-    dryRun: false,
-    signal: controller.signal,
-    deadline,
-    workflowId: stored.id,
-  });
-  try {
-    const first = await Promise.race([run, expired]);
-    if (first !== "timeout") return { result: first, timedOut: false };
-  } finally {
-    clearTimeout(timer);
-  }
-  // The walk goes on until its modules notice the abort; its late result is dropped.
-  run.catch(() => {});
-  const allow = stored.workflow.on_timeout === "allow";
-  const message = `Workflow \`${stored.name}\` (${stored.id}) missed the verdict deadline of ` +
-    `${ctx.config.verdictTimeoutMs} ms; on_timeout is "${stored.workflow.on_timeout}"`;
-  return {
-    timedOut: true,
-    result: {
-      outcome: allow ? "success" : "blocked",
-      success: allow,
-      errors: [message],
-      trace: [],
-      deferred: [],
-      retries: [],
-      duration_ms: ctx.config.verdictTimeoutMs,
-    },
-  };
 }

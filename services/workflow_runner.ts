@@ -17,6 +17,8 @@ import { isWorkflowEnabled } from "../store/enabled_workflows.ts";
 import { MAX_RUN_NESTING } from "../engine/limits.ts";
 import { runWorkflow } from "../engine/run_workflow.ts";
 import type { ModuleLookup } from "../engine/walker.ts";
+import type { TriggerLookup } from "../engine/trigger_contract.ts";
+import { engineOptions } from "./run_and_record.ts";
 
 /** Options of `createWorkflowRunner`. */
 export interface WorkflowRunnerOptions {
@@ -24,8 +26,10 @@ export interface WorkflowRunnerOptions {
   kv: Deno.Kv;
   /** The services nested runs get (their `runWorkflow` is replaced by the chained runner). */
   services: ModuleServices;
-  /** Where modules are found (default: the registry). */
-  modules?: ModuleLookup;
+  /** Where modules are found. */
+  modules: ModuleLookup;
+  /** Where triggers are found. */
+  triggers: TriggerLookup;
   /** Modules switched off by configuration. */
   isDisabled?: (moduleId: string) => boolean;
 }
@@ -68,12 +72,12 @@ function chainedRunner(options: WorkflowRunnerOptions, chain: string[]): Workflo
     if (!isWorkflowEnabled(stored)) {
       throw new NestedRunError(`Cannot run workflow "${stored.name}": it is disabled`);
     }
+    const services = {
+      ...options.services,
+      runWorkflow: chainedRunner(options, [...callers, stored.name]),
+    };
     return await runWorkflow(stored.workflow, data, {
-      services: {
-        ...options.services,
-        runWorkflow: chainedRunner(options, [...callers, stored.name]),
-      },
-      ...(options.modules ? { modules: options.modules } : {}),
+      ...engineOptions({ ...options, services }),
       ...(options.isDisabled ? { isDisabled: options.isDisabled } : {}),
       ...(run.dryRun ? { dryRun: true } : {}),
       ...(run.signal ? { signal: run.signal } : {}),

@@ -1,49 +1,13 @@
 /**
- * The trigger contract: a MISP hook point with its flags, its normalisation and its entry
- * condition (reference §3.5, §4).
+ * The trigger contract, defined in the engine (`engine/trigger_contract.ts`) so the engine needs
+ * nothing from this folder; re-exported here for the catalogue and its readers.
  *
  * @module
  */
 
-import type { JsonObject, ModuleDescriptor } from "../engine/model.ts";
-
-/** Where in MISP a trigger fires. */
-export type TriggerScope =
-  | "event"
-  | "attribute"
-  | "object"
-  | "tag"
-  | "user"
-  | "log"
-  | "post"
-  | "sighting"
-  | "shadow-attribute"
-  | "event-report"
-  | "analyst-data"
-  | "others";
-
-/** A trigger's descriptor: a module descriptor plus the trigger-only fields of reference §3.1. */
-export interface TriggerDescriptor extends ModuleDescriptor {
-  module_type: "trigger";
-  scope: TriggerScope;
-  /** The trigger converts its data to MISP core format (reference §5). */
-  misp_core_format: boolean;
-  /** 1 low, 2 medium, 3 high. */
-  trigger_overhead: 1 | 2 | 3;
-  trigger_overhead_message: string;
-}
-
-/** A trigger: descriptor, normalisation and entry condition. */
-export interface TriggerDefinition {
-  descriptor: TriggerDescriptor;
-  /**
-   * Turns what MISP sent into what the workflow sees. Idempotent on data already normalised.
-   * Throws `NormalizationError` (a `TypeError`) saying what is wrong with the input.
-   */
-  normalize(raw: JsonObject): JsonObject;
-  /**
-   * Entry condition on the raw data (only `tag-attached-after-save` has one); false ends the run
-   * with "Conditions on the trigger are not satisfied to continue the execution".
-   */
-  accepts(raw: JsonObject, params: Record<string, unknown>): boolean;
-}
+export type {
+  TriggerDefinition,
+  TriggerDescriptor,
+  TriggerLookup,
+  TriggerScope,
+} from "../engine/trigger_contract.ts";

@@ -12,21 +12,18 @@
 
 import { Hono } from "hono";
 import type { JSX } from "hono/jsx/jsx-runtime";
-import type { JsonObject, TraceEntry, Workflow } from "../../engine/model.ts";
-import { runWorkflow } from "../../engine/run_workflow.ts";
+import type { TraceEntry, Workflow } from "../../engine/model.ts";
 import { MODULE_CATALOG } from "../../modules/registry.ts";
-import { appendAudit } from "../../store/audit.ts";
-import { getRun, getRunInput, saveRuns } from "../../store/runs.ts";
-import type { RunAttempt, RunRecord, StoredWorkflow } from "../../store/types.ts";
+import { ConflictError, NotFoundError } from "../../store/errors.ts";
+import { getRun, getRunInput } from "../../store/runs.ts";
+import type { RunAttempt, RunRecord } from "../../store/types.ts";
 import { getWorkflow, getWorkflowVersion } from "../../store/workflows.ts";
-import { buildRunRecord, newRunId } from "../../services/run_record.ts";
+import { replayWithDiff } from "../../services/replay.ts";
 import { CONSOLE_ACTOR, type ConsoleContext, type ConsoleEnv } from "./context.ts";
 import { WorkflowGraph } from "./graph_svg.tsx";
 import { JsonView } from "./json_view.tsx";
 import { Badge, CsrfField, ErrorPage, formatTime, Page } from "./layout.tsx";
 import { formField } from "./session.tsx";
-
-type ReplayTarget = Pick<StoredWorkflow, "id" | "name" | "version" | "workflow">;
 
 /** The workflow a run used: its saved version, else the current one (labelled as such). */
 async function runWorkflowGraph(
@@ -178,7 +175,10 @@ function ReplayForm(props: { run: RunRecord; csrf: string }): JSX.Element {
   );
 }
 
-/** The run page, its raw input and its replay route. */
+/**
+ * The run page, its raw input and its replay route. A replay is the API's (`replayWithDiff`, dry):
+ * within the per-run replay budget, audited and counted in the metrics.
+ */
 export function runRoutes(ctx: ConsoleContext): Hono<ConsoleEnv> {
   const app = new Hono<ConsoleEnv>();
 
@@ -323,59 +323,22 @@ export function runRoutes(ctx: ConsoleContext): Hono<ConsoleEnv> {
   app.post("/runs/:id/replay", async (c) => {
     const id = c.req.param("id");
     const mode = (await formField(c, "mode")) === "current" ? "current" : "original";
-    const original = await getRun(ctx.kv, id);
-    const input = original ? await getRunInput(ctx.kv, id) : null;
-    if (original === null || input === null) return c.html(notFound(id), 404);
-    let target: ReplayTarget | null;
-    if (mode === "current") {
-      target = await getWorkflow(ctx.kv, original.workflow_id);
-    } else {
-      const version = await getWorkflowVersion(
-        ctx.kv,
-        original.workflow_id,
-        original.workflow_version,
-      );
-      target = version && {
-        id: original.workflow_id,
-        name: original.workflow_name,
-        version: version.version,
-        workflow: version.workflow,
-      };
+    let run: RunRecord;
+    try {
+      ({ run } = await replayWithDiff(ctx, id, {
+        mode,
+        dry: true,
+        actor: { kind: "replay", id: CONSOLE_ACTOR },
+      }));
+    } catch (error) {
+      if (error instanceof NotFoundError) {
+        return c.html(<ErrorPage status={404} message={error.message} />, 404);
+      }
+      if (error instanceof ConflictError) {
+        return c.html(<ErrorPage status={409} message={error.message} />, 409);
+      }
+      throw error;
     }
-    if (target === null) {
-      return c.html(
-        <ErrorPage
-          status={404}
-          message={`Workflow "${original.workflow_id}" (${mode} version) of run "${id}" not found`}
-        />,
-        404,
-      );
-    }
-    const startedAt = ctx.now();
-    const result = await runWorkflow(target.workflow, input as JsonObject, {
-      services: ctx.services,
-      modules: ctx.modules,
-      dryRun: true,
-      workflowId: target.id,
-    });
-    const run = buildRunRecord(target, result, {
-      runId: newRunId(),
-      actor: { kind: "replay", id: CONSOLE_ACTOR },
-      startedAt,
-      finishedAt: ctx.now(),
-      input,
-      inputHash: "",
-      dryRun: true,
-      replayOf: id,
-      mode,
-    });
-    await saveRuns(ctx.kv, [{ run, input }], { retentionDays: ctx.config.retentionDays });
-    await appendAudit(ctx.kv, {
-      actor: CONSOLE_ACTOR,
-      action: "run.replay",
-      target: id,
-      details: { run_id: run.id, mode, dry: true, outcome: run.outcome },
-    });
     return c.redirect(`/runs/${run.id}`, 303);
   });
 

@@ -15,6 +15,7 @@ import { stringifyWorkflowYaml } from "../../engine/yaml_codec.ts";
 import { MODULE_CATALOG } from "../../modules/registry.ts";
 import type { StoredWorkflow, WorkflowVersion } from "../../store/types.ts";
 import { getWorkflow, listWorkflowVersions } from "../../store/workflows.ts";
+import { NormalizationError } from "../../triggers/normalization_error.ts";
 import { dryRunWorkflow } from "../../services/dry_run.ts";
 import { CONSOLE_ACTOR, type ConsoleContext, type ConsoleEnv } from "./context.ts";
 import { WorkflowGraph } from "./graph_svg.tsx";
@@ -250,7 +251,7 @@ export function workflowRoutes(ctx: ConsoleContext): Hono<ConsoleEnv> {
     try {
       ({ run } = await dryRunWorkflow(ctx, stored, { input, actor: CONSOLE_ACTOR }));
     } catch (error) {
-      if (error instanceof Error && error.name === "NormalizationError") {
+      if (error instanceof NormalizationError) {
         return c.html(
           <ErrorPage status={400} message={`Cannot dry-run this event: ${error.message}`} />,
           400,

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { dryRunStored, isRunId } from "../../cli/stored_run.ts";
 import { UsageError } from "../../cli/cli_support.ts";
 import { parseWorkflowYaml } from "../../engine/yaml_codec.ts";
-import { MODULE_CATALOG } from "../../modules/registry.ts";
+import { ENGINE_LOOKUPS, MODULE_CATALOG } from "../../modules/registry.ts";
 import { runWorkflow } from "../../engine/run_workflow.ts";
 import { buildRunRecord, newRunId } from "../../services/run_record.ts";
 import { createWorkflow, replaceWorkflow } from "../../store/workflows.ts";
@@ -85,7 +85,11 @@ Deno.test("deno task dry-run accepts a stored run id and prints the diff", async
     {
       using kv = await Deno.openKv(kvPath);
       const stored = await createWorkflow(kv, workflow, { actor: "test", sourceFormat: "yaml" });
-      const result = await runWorkflow(workflow, input, { services: testServices(), dryRun: true });
+      const result = await runWorkflow(workflow, input, {
+        ...ENGINE_LOOKUPS,
+        services: testServices(),
+        dryRun: true,
+      });
       runId = newRunId();
       const run = buildRunRecord(stored, result, {
         runId,

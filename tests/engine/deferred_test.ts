@@ -3,6 +3,7 @@ import { InProcessDeferredRunner, scheduleDeferred } from "../../engine/deferred
 import { runWorkflow } from "../../engine/run_workflow.ts";
 import { concurrentTask } from "../../modules/logic/concurrent_task.ts";
 import { eventWith, fakeAction, lookupOf, node, testServices, workflowOf } from "./fake_modules.ts";
+import { ENGINE_LOOKUPS } from "../../modules/registry.ts";
 
 Deno.test("InProcessDeferredRunner runs sub-walks after the main walk, with their options", async () => {
   const log: string[] = [];
@@ -15,10 +16,18 @@ Deno.test("InProcessDeferredRunner runs sub-walks after the main walk, with thei
     node("a", "act", "action", [[]]),
     node("b", "act", "action", [[]]),
   ]);
-  const result = await runWorkflow(workflow, eventWith(), { services: testServices(), modules });
+  const result = await runWorkflow(workflow, eventWith(), {
+    ...ENGINE_LOOKUPS,
+    services: testServices(),
+    modules,
+  });
   assert.deepEqual(log, [], "nothing runs inline");
 
-  const runner = new InProcessDeferredRunner({ services: testServices(), modules });
+  const runner = new InProcessDeferredRunner({
+    ...ENGINE_LOOKUPS,
+    services: testServices(),
+    modules,
+  });
   await scheduleDeferred(runner, result, { workflow, dryRun: true, workflowId: "wf-3" });
   assert.equal(runner.pending, 2);
   const results = await runner.drain();

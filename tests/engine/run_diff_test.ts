@@ -3,7 +3,7 @@ import type { JsonObject, TraceEntry } from "../../engine/model.ts";
 import { describeNodeDiff, diffRuns } from "../../engine/run_diff.ts";
 import { runWorkflow } from "../../engine/run_workflow.ts";
 import { parseWorkflowYaml } from "../../engine/yaml_codec.ts";
-import { MODULE_CATALOG } from "../../modules/registry.ts";
+import { ENGINE_LOOKUPS, MODULE_CATALOG } from "../../modules/registry.ts";
 import { testServices } from "./fake_modules.ts";
 
 const EXAMPLE = new URL("../../examples/block-tlp-red-publication.yaml", import.meta.url);
@@ -36,7 +36,7 @@ Deno.test("diffRuns() shows the decision a workflow change flipped on a real eve
     catalog: MODULE_CATALOG,
   });
   const data = await redEvent();
-  const options = { services: testServices(), dryRun: true };
+  const options = { ...ENGINE_LOOKUPS, services: testServices(), dryRun: true };
   const original = await runWorkflow(before, data, options);
   const replay = await runWorkflow(after, data, options);
   assert.equal(original.outcome, "blocked");

@@ -4,7 +4,7 @@ import { InProcessDeferredRunner, scheduleDeferred } from "../../engine/deferred
 import type { JsonObject, Workflow } from "../../engine/model.ts";
 import { MAX_RUN_NESTING } from "../../engine/limits.ts";
 import { parseWorkflowSource } from "../../engine/workflow_source.ts";
-import { getModule, MODULE_CATALOG } from "../../modules/registry.ts";
+import { ENGINE_LOOKUPS, getModule, MODULE_CATALOG } from "../../modules/registry.ts";
 import type { WorkflowModule } from "../../engine/module.ts";
 import type { ModuleLookup } from "../../engine/walker.ts";
 import { eventWith, fakeAction, node, testServices, workflowOf } from "./fake_modules.ts";
@@ -37,6 +37,7 @@ Deno.test("runWorkflow() ends blocked on stop-execution with MISP's error string
       blockRed("event-publish", "Refused: {{ Event.info }}"),
       eventWith(["tlp:red"]),
       {
+        ...ENGINE_LOOKUPS,
         services: testServices(),
         modules: modulesWith(fakeAction("log-it", log)),
         workflowId: "wf-7",
@@ -52,6 +53,7 @@ Deno.test("runWorkflow() ends blocked on stop-execution with MISP's error string
   });
   await t.step("an empty message falls back to 'Execution stopped'", async () => {
     const result = await runWorkflow(blockRed(), eventWith(["tlp:red"]), {
+      ...ENGINE_LOOKUPS,
       services: testServices(),
       modules: modulesWith(fakeAction("log-it", [])),
     });
@@ -63,6 +65,7 @@ Deno.test("runWorkflow() ends blocked on stop-execution with MISP's error string
   await t.step("the other branch is allowed", async () => {
     const log: string[] = [];
     const result = await runWorkflow(blockRed(), eventWith(["tlp:green"]), {
+      ...ENGINE_LOOKUPS,
       services: testServices(),
       modules: modulesWith(fakeAction("log-it", log)),
     });
@@ -78,6 +81,7 @@ Deno.test("runWorkflow() ends blocked on stop-execution with MISP's error string
   await t.step("stop-execution also aborts a non-blocking workflow (outcome blocked)", async () => {
     const log: string[] = [];
     const result = await runWorkflow(blockRed("event-after-save"), eventWith(["tlp:red"]), {
+      ...ENGINE_LOOKUPS,
       services: testServices(),
       modules: modulesWith(fakeAction("log-it", log)),
     });
@@ -93,6 +97,7 @@ Deno.test("runWorkflow() names the outcome of other blocking failures", async (t
   await t.step("a blocking module returning false is a veto: blocked", async () => {
     const gate = fakeAction("gate", [], { ok: false, blocking: true, errors: ["denied"] });
     const result = await runWorkflow(graph, eventWith(), {
+      ...ENGINE_LOOKUPS,
       services: testServices(),
       modules: modulesWith(gate),
     });
@@ -102,6 +107,7 @@ Deno.test("runWorkflow() names the outcome of other blocking failures", async (t
   await t.step("a blocking module that throws: failure", async () => {
     const gate = fakeAction("gate", [], { blocking: true, throws: new Error("down") });
     const result = await runWorkflow(graph, eventWith(), {
+      ...ENGINE_LOOKUPS,
       services: testServices(),
       modules: modulesWith(gate),
     });
@@ -116,6 +122,7 @@ Deno.test("runWorkflow() names the outcome of other blocking failures", async (t
     async () => {
       const flaky = fakeAction("gate", [], { ok: false, errors: ["smtp down"] });
       const result = await runWorkflow(graph, eventWith(), {
+        ...ENGINE_LOOKUPS,
         services: testServices(),
         modules: modulesWith(flaky),
       });
@@ -127,7 +134,10 @@ Deno.test("runWorkflow() names the outcome of other blocking failures", async (t
 
 Deno.test("runWorkflow() fails before walking on bad input", async (t) => {
   await t.step("normalisation failure", async () => {
-    const result = await runWorkflow(blockRed(), { nothing: "here" }, { services: testServices() });
+    const result = await runWorkflow(blockRed(), { nothing: "here" }, {
+      ...ENGINE_LOOKUPS,
+      services: testServices(),
+    });
     assert.equal(result.outcome, "failure");
     assert.equal(result.success, false);
     assert.match(result.errors[0] ?? "", /^Error while normalizing data for trigger\. Error:\n/);
@@ -136,13 +146,19 @@ Deno.test("runWorkflow() fails before walking on bad input", async (t) => {
   });
   await t.step("unknown trigger", async () => {
     const workflow = workflowOf("no-such-trigger", [node("t", "no-such-trigger", "trigger", [[]])]);
-    const result = await runWorkflow(workflow, eventWith(), { services: testServices() });
+    const result = await runWorkflow(workflow, eventWith(), {
+      ...ENGINE_LOOKUPS,
+      services: testServices(),
+    });
     assert.equal(result.outcome, "failure");
     assert.deepEqual(result.errors, ["Unknown trigger `no-such-trigger`"]);
   });
   await t.step("graph trigger different from the workflow's trigger", async () => {
     const workflow = workflowOf("event-publish", [node("t", "event-after-save", "trigger", [[]])]);
-    const result = await runWorkflow(workflow, eventWith(), { services: testServices() });
+    const result = await runWorkflow(workflow, eventWith(), {
+      ...ENGINE_LOOKUPS,
+      services: testServices(),
+    });
     assert.deepEqual(result.errors, ["Invalid start node `-1`"]);
   });
   await t.step("a deferred walk from a node that does not exist", async () => {
@@ -150,7 +166,7 @@ Deno.test("runWorkflow() fails before walking on bad input", async (t) => {
       start_node_id: "ghost",
       data: eventWith(),
       from_node_id: "fork",
-    }, { services: testServices() });
+    }, { ...ENGINE_LOOKUPS, services: testServices() });
     assert.equal(result.outcome, "failure");
     assert.deepEqual(result.errors, ["Invalid start node `ghost`"]);
   });
@@ -165,7 +181,10 @@ Deno.test("runWorkflow() fails before walking on bad input", async (t) => {
       Tag: { id: "3", name: "tlp:red", event_id: "1", local: false },
       Event: eventWith().Event,
     };
-    const result = await runWorkflow(workflow, raw, { services: testServices() });
+    const result = await runWorkflow(workflow, raw, {
+      ...ENGINE_LOOKUPS,
+      services: testServices(),
+    });
     assert.equal(result.outcome, "failure");
     assert.deepEqual(result.errors, [
       "Conditions on the trigger are not satisfied to continue the execution",
@@ -184,19 +203,28 @@ Deno.test("runWorkflow() defers concurrent tasks and runDeferredWalk() runs them
     node("b", "log-it", "action", [[]]),
   ]);
   const modules = modulesWith(fakeAction("log-it", log));
-  const result = await runWorkflow(workflow, eventWith(), { services: testServices(), modules });
+  const result = await runWorkflow(workflow, eventWith(), {
+    ...ENGINE_LOOKUPS,
+    services: testServices(),
+    modules,
+  });
   assert.equal(result.outcome, "success", "a blocking module after a concurrent task cannot block");
   assert.deepEqual(log, []);
   assert.deepEqual(result.deferred.map((walk) => walk.start_node_id), ["a", "nested"]);
 
   const first = await runDeferredWalk(workflow, result.deferred[0]!, {
+    ...ENGINE_LOOKUPS,
     services: testServices(),
     modules,
   });
   assert.deepEqual(log, ["a"]);
   assert.equal(first.outcome, "blocked");
 
-  const runner = new InProcessDeferredRunner({ services: testServices(), modules });
+  const runner = new InProcessDeferredRunner({
+    ...ENGINE_LOOKUPS,
+    services: testServices(),
+    modules,
+  });
   await scheduleDeferred(runner, result, { workflow });
   assert.equal(runner.pending, 2);
   const results = await runner.drain();
@@ -211,6 +239,7 @@ Deno.test("runWorkflow() guards against re-entrant runs", async (t) => {
   const data = eventWith(["tlp:red"]);
   await t.step("same workflow on the same event further up: success, not walked", async () => {
     const result = await runWorkflow(blockRed(), data, {
+      ...ENGINE_LOOKUPS,
       services: testServices(),
       modules,
       workflowId: "wf-1",
@@ -233,6 +262,7 @@ Deno.test("runWorkflow() guards against re-entrant runs", async (t) => {
       ]
     ) {
       const result = await runWorkflow(blockRed(), data, {
+        ...ENGINE_LOOKUPS,
         services: testServices(),
         modules,
         workflowId: "wf-1",
@@ -247,6 +277,7 @@ Deno.test("runWorkflow() guards against re-entrant runs", async (t) => {
       fingerprint: `f${index}`,
     }));
     const result = await runWorkflow(blockRed(), data, {
+      ...ENGINE_LOOKUPS,
       services: testServices(),
       modules,
       ancestry,
@@ -286,6 +317,7 @@ Deno.test("runWorkflow() decides MISP's real blueprints on real events", async (
     const attributes = (red.Event as JsonObject).Attribute as JsonObject[];
     attributes[1] = { ...attributes[1], Tag: [{ id: "9", name: "tlp:red" }] };
     const result = await runWorkflow(workflow, { ...red, _module: "abuseipdb" }, {
+      ...ENGINE_LOOKUPS,
       services: testServices(),
     });
     assert.equal(result.outcome, "blocked");
@@ -302,6 +334,7 @@ Deno.test("runWorkflow() decides MISP's real blueprints on real events", async (
       "enrichment-before-query",
     );
     const result = await runWorkflow(workflow, { ...sighting, _module: "abuseipdb" }, {
+      ...ENGINE_LOOKUPS,
       services: testServices(),
     });
     assert.equal(result.outcome, "success");
@@ -316,6 +349,7 @@ Deno.test("runWorkflow() decides MISP's real blueprints on real events", async (
     await t.step(`${name} lets the publication through in a dry run`, async () => {
       const workflow = await load(name);
       const result = await runWorkflow(workflow, sighting, {
+        ...ENGINE_LOOKUPS,
         services: testServices(),
         dryRun: true,
       });
@@ -330,6 +364,7 @@ Deno.test("runWorkflow() decides MISP's real blueprints on real events", async (
         "blueprint_set-tag-based-on-bgp-ranking-maliciousness-level_1668498668.json",
       );
       const result = await runWorkflow(workflow, sighting, {
+        ...ENGINE_LOOKUPS,
         services: testServices(),
         dryRun: true,
       });
@@ -344,6 +379,7 @@ Deno.test("runWorkflow() decides MISP's real blueprints on real events", async (
         "blueprint_disable-to_ids-flag-for-existing-hash-in-hashlookup_1667228944.json",
       );
       const result = await runWorkflow(workflow, sighting, {
+        ...ENGINE_LOOKUPS,
         services: testServices(),
         dryRun: true,
       });
@@ -356,6 +392,7 @@ Deno.test("runWorkflow() decides MISP's real blueprints on real events", async (
       "event-after-save-new",
     );
     const result = await runWorkflow(workflow, sighting, {
+      ...ENGINE_LOOKUPS,
       services: testServices(),
       dryRun: true,
     });

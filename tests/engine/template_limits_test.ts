@@ -9,6 +9,7 @@ import {
 import { runWorkflow } from "../../engine/run_workflow.ts";
 import type { TemplateOptions } from "../../engine/module_services.ts";
 import { eventWith, node, testServices, workflowOf } from "./fake_modules.ts";
+import { ENGINE_LOOKUPS } from "../../modules/registry.ts";
 
 /** A template that makes 2^40 macro calls and outputs nothing: only a clock can stop it. */
 const TIME_BOMB =
@@ -322,6 +323,7 @@ Deno.test("runWorkflow() fails a node whose template outlives the deadline, and 
         }, deadline - performance.now());
       });
       const run = runWorkflow(workflow, eventWith(["tlp:red"]), {
+        ...ENGINE_LOOKUPS,
         services: testServices(),
         signal: controller.signal,
         deadline,
@@ -342,6 +344,7 @@ Deno.test("runWorkflow() fails a node whose template outlives the deadline, and 
 
   await t.step("with a deadline and no abort signal, the run still returns", async () => {
     const result = await runWorkflow(workflow, eventWith(["tlp:red"]), {
+      ...ENGINE_LOOKUPS,
       services: testServices(),
       deadline: performance.now() + 100,
     });

@@ -9,6 +9,7 @@ import { createWorkflow, getWorkflow } from "../../store/workflows.ts";
 import { startWebhookSink, type WebhookSink } from "../fakes/webhook_sink.ts";
 import { loopbackFetch } from "../modules/action/outbound_test_context.ts";
 import { readSharedData } from "../modules/action/node_test_context.ts";
+import { ENGINE_LOOKUPS } from "../../modules/registry.ts";
 
 const SAVE = { actor: "api:admin", sourceFormat: "yaml" } as const;
 
@@ -83,7 +84,7 @@ Deno.test("createWorkflowRunner() runs a stored workflow by name with the engine
   await using kv = await Deno.openKv(":memory:");
   await using sink = startWebhookSink();
   await seed(kv, sink);
-  const runner = createWorkflowRunner({ kv, services: services() });
+  const runner = createWorkflowRunner({ kv, services: services(), ...ENGINE_LOOKUPS });
   const result = await runner("child", await event(), { caller: "elsewhere" });
   assert.equal(sink.requests.length, 1);
   assert.equal(sink.requests[0]?.path, "/child");
@@ -95,7 +96,7 @@ Deno.test("createWorkflowRunner() stops a workflow from running itself, directly
   await using kv = await Deno.openKv(":memory:");
   await using sink = startWebhookSink();
   await seed(kv, sink);
-  const runner = createWorkflowRunner({ kv, services: services() });
+  const runner = createWorkflowRunner({ kv, services: services(), ...ENGINE_LOOKUPS });
   await t.step("directly", async () => {
     await assert.rejects(
       () => runner("parent", {}, { caller: "parent" }),
@@ -108,6 +109,7 @@ Deno.test("createWorkflowRunner() stops a workflow from running itself, directly
   await t.step("through another workflow", async () => {
     const parent = await getWorkflow(kv, "parent");
     const result = await runWorkflow(parent!.workflow, await event(), {
+      ...ENGINE_LOOKUPS,
       services: { ...services(), runWorkflow: runner },
       workflowId: parent!.id,
     });
@@ -128,7 +130,7 @@ Deno.test("createWorkflowRunner() refuses unknown and disabled workflows", async
   await using kv = await Deno.openKv(":memory:");
   await using sink = startWebhookSink();
   await seed(kv, sink);
-  const runner = createWorkflowRunner({ kv, services: services() });
+  const runner = createWorkflowRunner({ kv, services: services(), ...ENGINE_LOOKUPS });
   await assert.rejects(
     () => runner("nope", {}, { caller: "parent" }),
     { name: "NestedRunError", message: 'Cannot run workflow "nope": no such workflow' },
@@ -143,7 +145,7 @@ Deno.test("createWorkflowRunner() passes a dry run on to the nested workflow", a
   await using kv = await Deno.openKv(":memory:");
   await using sink = startWebhookSink();
   await seed(kv, sink);
-  const runner = createWorkflowRunner({ kv, services: services() });
+  const runner = createWorkflowRunner({ kv, services: services(), ...ENGINE_LOOKUPS });
   const result = await runner("child", await event(), { caller: "parent", dryRun: true });
   assert.equal(sink.requests.length, 0);
   assert.equal(result.trace.find((entry) => entry.node_id === "2")?.status, "success");
@@ -166,7 +168,7 @@ Deno.test("createWorkflowRunner() stops a chain of distinct workflows at MAX_RUN
       SAVE,
     );
   }
-  const runner = createWorkflowRunner({ kv, services: services() });
+  const runner = createWorkflowRunner({ kv, services: services(), ...ENGINE_LOOKUPS });
   await runner("w0", await event(), { caller: "top" });
   assert.deepEqual(
     sink.requests.map((request) => request.path),

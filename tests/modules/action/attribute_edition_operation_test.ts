@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { attributeEditionOperation } from "../../../modules/action/attribute_edition_operation.ts";
 import { MISP_ACTIONS } from "../../../modules/action/misp_actions.ts";
 import { importMispWorkflow } from "../../../engine/misp_codec.ts";
-import { MODULE_CATALOG } from "../../../modules/registry.ts";
+import { ENGINE_LOOKUPS, MODULE_CATALOG } from "../../../modules/registry.ts";
 import { runWorkflow } from "../../../engine/run_workflow.ts";
 import { renderTemplate } from "../../../engine/template.ts";
 import { createSightingContext, sightingEvent, startSightingMisp } from "./misp_test_context.ts";
@@ -65,6 +65,7 @@ Deno.test("a MISP workflow holding attribute_edition_operation imports and runs"
     ["event-publish", "attribute_edition_operation"],
   );
   const result = await runWorkflow(workflow, await sightingEvent(), {
+    ...ENGINE_LOOKUPS,
     services: {
       outboundFetch: null,
       misp: null,

@@ -9,7 +9,7 @@ import {
   DEFAULT_APPROVAL_TIMEOUT_SECONDS,
   policyOf,
 } from "../../../modules/action/require_approval.ts";
-import { MODULE_CATALOG } from "../../../modules/registry.ts";
+import { ENGINE_LOOKUPS, MODULE_CATALOG } from "../../../modules/registry.ts";
 import { testServices } from "../../engine/fake_modules.ts";
 import { amberEvent, approvalWorkflowYaml } from "../../fixtures/approval_setup.ts";
 
@@ -42,6 +42,7 @@ async function workflow(params: Record<string, string> = {}) {
 Deno.test("require-approval parks the run as pending-approval and opens an approval", async () => {
   const gate = new RecordingGate();
   const result = await runWorkflow(await workflow(), await amberEvent(), {
+    ...ENGINE_LOOKUPS,
     services: { ...testServices(), approvals: gate },
   });
   assert.equal(result.outcome, "pending-approval");
@@ -79,6 +80,7 @@ Deno.test("require-approval lets the event through once when a grant matches its
 
   await t.step("the grant is consumed and the run succeeds", async () => {
     const result = await runWorkflow(await workflow(), data, {
+      ...ENGINE_LOOKUPS,
       services: { ...testServices(), approvals: gate },
     });
     assert.equal(result.outcome, "success");
@@ -88,6 +90,7 @@ Deno.test("require-approval lets the event through once when a grant matches its
 
   await t.step("the next publication needs a new approval", async () => {
     const result = await runWorkflow(await workflow(), data, {
+      ...ENGINE_LOOKUPS,
       services: { ...testServices(), approvals: gate },
     });
     assert.equal(result.outcome, "pending-approval");
@@ -98,6 +101,7 @@ Deno.test("require-approval lets the event through once when a grant matches its
 Deno.test("require-approval in a dry run records the approval it would ask for", async (t) => {
   await t.step("without a gate (CLI)", async () => {
     const result = await runWorkflow(await workflow(), await amberEvent(), {
+      ...ENGINE_LOOKUPS,
       services: testServices(),
       dryRun: true,
     });
@@ -111,6 +115,7 @@ Deno.test("require-approval in a dry run records the approval it would ask for",
   await t.step("with a gate: nothing is opened and no grant is consumed", async () => {
     const gate = new RecordingGate();
     const result = await runWorkflow(await workflow(), await amberEvent(), {
+      ...ENGINE_LOOKUPS,
       services: { ...testServices(), approvals: gate },
       dryRun: true,
     });
@@ -123,6 +128,7 @@ Deno.test("require-approval in a dry run records the approval it would ask for",
 Deno.test("require-approval refuses what it cannot gate", async (t) => {
   await t.step("without a gate outside a dry run the run fails closed", async () => {
     const result = await runWorkflow(await workflow(), await amberEvent(), {
+      ...ENGINE_LOOKUPS,
       services: testServices(),
     });
     assert.equal(result.outcome, "blocked");
@@ -137,7 +143,7 @@ Deno.test("require-approval refuses what it cannot gate", async (t) => {
     const result = await runWorkflow(
       parseWorkflowYaml(source, { catalog: MODULE_CATALOG }),
       await amberEvent(),
-      { services: { ...testServices(), approvals: new RecordingGate() } },
+      { ...ENGINE_LOOKUPS, services: { ...testServices(), approvals: new RecordingGate() } },
     );
     assert.equal(result.trace.at(-1)?.status, "failure");
     assert.match(
@@ -150,6 +156,7 @@ Deno.test("require-approval refuses what it cannot gate", async (t) => {
     const data = await amberEvent();
     delete (data.Event as JsonObject).uuid;
     const result = await runWorkflow(await workflow(), data, {
+      ...ENGINE_LOOKUPS,
       services: { ...testServices(), approvals: new RecordingGate() },
     });
     assert.equal(result.outcome, "blocked");
