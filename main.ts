@@ -1,6 +1,7 @@
 /**
- * Flowgate's entry point, wiring only: configuration, KV, admin token, the app on `Deno.serve`,
- * the queue listener, the workflows directory and the maintenance cron.
+ * Flowgate's entry point, wiring only: configuration, KV, admin token, the one app context, the
+ * chat and the app on `Deno.serve`, the queue listener, the workflows directory and the
+ * maintenance cron.
  *
  * @module
  */
@@ -10,17 +11,15 @@ import { ensureAdminToken } from "./store/admin_token.ts";
 import { bootstrapChatAdmins } from "./store/chat_roles.ts";
 import { acquireKvLock, isLocalKvPath, type KvLock, KvLockedError } from "./store/kv_lock.ts";
 import { reenableExpiredWorkflows } from "./store/workflows.ts";
-import { createApp, resolveAppContext } from "./server/app.ts";
-import { ConfigError, configSecrets, loadConfig } from "./services/config.ts";
-import type { AppDeps } from "./services/context.ts";
-import { InFlightRuns } from "./services/in_flight.ts";
-import { Metrics } from "./services/metrics.ts";
-import { createMispModulesProxy } from "./services/misp_modules_proxy.ts";
-import { createApprovalService, withApprovalMessages } from "./services/approvals.ts";
-import { createQueueHandler, recoverUnfinishedIntakes } from "./services/queue.ts";
-import { integrationStatus } from "./server/routes/health.ts";
-import { createModuleServices } from "./services/module_services.ts";
+import { createChat } from "./bot/chat_routes.ts";
+import { createApp } from "./server/app.ts";
 import { createServeHandler, handleServeError } from "./server/serve.ts";
+import { withApprovalMessages } from "./services/approvals.ts";
+import { ConfigError, configSecrets, loadConfig } from "./services/config.ts";
+import { createAppContext } from "./services/context.ts";
+import { integrationStatus } from "./services/integration_status.ts";
+import { createModuleServices } from "./services/module_services.ts";
+import { createQueueHandler, recoverUnfinishedIntakes } from "./services/queue.ts";
 import { syncWorkflowsDir, watchWorkflowsDir } from "./services/workflows_dir.ts";
 
 /** Wait before the start-up intake sweep, so the queue's own backlog drains first. */
@@ -91,18 +90,16 @@ async function main(): Promise<void> {
     log.info("Chat admins synced from FLOWGATE_CHAT_ADMINS", chatAdmins);
   }
 
-  const services = createModuleServices(config);
-  services.approvals = createApprovalService({ kv, misp: services.misp });
-  const deps: AppDeps = {
+  // One context for the app, the queue listener and the chat; the chat hears of blocked runs.
+  const ctx = createAppContext({
     kv,
     config,
-    services,
-    metrics: new Metrics(),
-    inFlight: new InFlightRuns(),
-    proxy: config.mispModulesUrl ? createMispModulesProxy(config.mispModulesUrl) : null,
-  };
-  const ctx = resolveAppContext(deps);
-  const app = createApp(deps);
+    services: createModuleServices(config),
+    approvals: true,
+  });
+  const chat = createChat(ctx);
+  ctx.announcements.subscribe(chat.announceBlockedRun);
+  const app = createApp(ctx, { chatWebhooks: chat.webhooks });
   const startedAt = Date.now();
   kv.listenQueue(withApprovalMessages(ctx, createQueueHandler(ctx))).catch((error) => {
     log.error("Queue listener stopped", { error: String(error) });

@@ -1,20 +1,18 @@
 /**
- * The chat bots as one Hono sub-app (`POST /slack/events`, `POST /telegram`) plus the announcer
- * the verdict path calls after a block. Unconfigured platforms answer 404 and say so.
+ * The chat bots as webhook routes (`POST /slack/events`, `POST /telegram`) the HTTP app mounts,
+ * plus the announcer of blocked runs `main.ts` subscribes to the context's announcements.
+ * Unconfigured platforms answer 404 and say so.
  *
  * @module
  */
 
-import { Hono } from "hono";
 import { log } from "../engine/log.ts";
 import type { RunRecord } from "../store/types.ts";
-import { constantTimeEquals } from "../server/auth.ts";
-import { boundRequestBody } from "../server/body_guard.ts";
-import { bodyLimitsOf } from "../server/body_limits.ts";
-import type { AppContext, AppEnv } from "../services/context.ts";
+import { constantTimeEquals } from "../services/constant_time.ts";
+import type { WebhookRoute } from "../services/webhook_route.ts";
 import { announceBlockedRun } from "./announce.ts";
 import { watchApprovals } from "./approvals.ts";
-import type { ChatCore } from "./core.ts";
+import type { ChatContext, ChatCore } from "./core.ts";
 import { createSlackBot, SLACK_MAX_SKEW_S, type SlackBot, type SlackBotOptions } from "./slack.ts";
 import { createTelegramBot, type TelegramBot, type TelegramBotInfo } from "./telegram.ts";
 
@@ -24,9 +22,13 @@ export interface ChatOptions {
   telegram?: { botInfo?: TelegramBotInfo };
 }
 
-/** The chat bots: routes to mount, the core they share, and the announcer. */
+/** The chat bots: the webhooks to mount, the core they share, and the announcer. */
 export interface Chat {
-  routes: Hono<AppEnv>;
+  /**
+   * `POST /slack/events` and `POST /telegram`. Each checks its platform's credentials from the
+   * headers (`preflight`) before the HTTP app reads a byte of the body within the chat cap.
+   */
+  webhooks: WebhookRoute[];
   core: ChatCore;
   slack: SlackBot | null;
   telegram: TelegramBot | null;
@@ -34,8 +36,8 @@ export interface Chat {
   announceBlockedRun(run: RunRecord): void;
 }
 
-/** Builds the configured bots and their routes. */
-export function createChat(ctx: AppContext, options: ChatOptions = {}): Chat {
+/** Builds the configured bots and their webhooks. */
+export function createChat(ctx: ChatContext, options: ChatOptions = {}): Chat {
   const core: ChatCore = { ctx, senders: new Map(), watchedApprovals: new WeakSet() };
   watchApprovals(core);
   const slackConfig = ctx.config.slack;
@@ -62,33 +64,38 @@ export function createChat(ctx: AppContext, options: ChatOptions = {}): Chat {
     });
   }
 
-  // Each platform's credentials are checked from the headers before a byte of the body is read;
-  // the body is then read within the chat cap and timeouts and handed over as bytes.
-  const limits = bodyLimitsOf(ctx.config).chat;
-  const routes = new Hono<AppEnv>();
-  routes.post("/slack/events", async (c) => {
-    if (!slack) return c.json({ error: "Slack is not configured (SLACK_BOT_TOKEN)" }, 404);
-    const refusal = slackHeadersRefusal(c.req.raw.headers, ctx.now());
-    if (refusal !== undefined) return c.json({ error: refusal }, 401);
-    await boundRequestBody(c, limits);
-    return slack.handle(c.req.raw);
-  });
-  routes.post("/telegram", async (c) => {
-    if (!telegram) {
-      return c.json({
-        error: "Telegram is not configured (TELEGRAM_BOT_TOKEN, TELEGRAM_SECRET_TOKEN)",
-      }, 404);
-    }
-    const presented = c.req.header(TELEGRAM_SECRET_HEADER);
-    const expected = telegramConfig?.secretToken ?? "";
-    if (presented === undefined || !(await constantTimeEquals(presented, expected))) {
-      return c.json({ error: `Missing or wrong ${TELEGRAM_SECRET_HEADER} header` }, 401);
-    }
-    await boundRequestBody(c, limits);
-    return telegram.handle(c);
-  });
+  // `handle` is only called once `preflight` passed, so with the bot on.
+  const webhooks: WebhookRoute[] = [
+    {
+      path: "/slack/events",
+      preflight(headers) {
+        if (!slack) return { status: 404, error: "Slack is not configured (SLACK_BOT_TOKEN)" };
+        const refusal = slackHeadersRefusal(headers, ctx.now());
+        return refusal === undefined ? null : { status: 401, error: refusal };
+      },
+      handle: (c) => slack!.handle(c.req.raw),
+    },
+    {
+      path: "/telegram",
+      async preflight(headers) {
+        if (!telegram) {
+          return {
+            status: 404,
+            error: "Telegram is not configured (TELEGRAM_BOT_TOKEN, TELEGRAM_SECRET_TOKEN)",
+          };
+        }
+        const presented = headers.get(TELEGRAM_SECRET_HEADER);
+        const expected = telegramConfig?.secretToken ?? "";
+        if (presented === null || !(await constantTimeEquals(presented, expected))) {
+          return { status: 401, error: `Missing or wrong ${TELEGRAM_SECRET_HEADER} header` };
+        }
+        return null;
+      },
+      handle: (c) => telegram!.handle(c),
+    },
+  ];
   return {
-    routes,
+    webhooks,
     core,
     slack,
     telegram,
@@ -110,9 +117,4 @@ export function slackHeadersRefusal(headers: Headers, nowMs: number): string | u
     return "Slack request timestamp missing, stale or in the future";
   }
   return undefined;
-}
-
-/** The chat routes alone, for mounting where the announcer is not needed. */
-export function createChatRoutes(ctx: AppContext, options: ChatOptions = {}): Hono<AppEnv> {
-  return createChat(ctx, options).routes;
 }

@@ -31,9 +31,15 @@ export interface ChatSender {
   editCard(chatId: string, messageId: string, card: Card): Promise<void>;
 }
 
-/** The chat core: the server context plus the senders the transports registered. */
+/** The part of the app context the chat uses: the store, configuration, services and clock. */
+export type ChatContext = Pick<
+  AppContext,
+  "kv" | "config" | "services" | "approvals" | "now" | "metrics" | "modules" | "triggers"
+>;
+
+/** The chat core: the app context's chat part plus the senders the transports registered. */
 export interface ChatCore {
-  ctx: AppContext;
+  ctx: ChatContext;
   senders: Map<ChatPlatform, ChatSender>;
   /** Approval services whose changes already reach the cards (see `watchApprovals`). */
   watchedApprovals: WeakSet<object>;

@@ -22,6 +22,7 @@ import {
 } from "grammy";
 import type { Context as HonoContext } from "hono";
 import { log } from "../engine/log.ts";
+import { TELEGRAM_SECRET_PATTERN } from "../services/config.ts";
 import { claimChatDelivery } from "../store/chat_deliveries.ts";
 import { pressButton } from "./buttons.ts";
 import { type Card, truncateText } from "./cards.ts";
@@ -31,8 +32,6 @@ import { parseCallbackData, telegramMessage } from "./telegram_render.ts";
 
 /** Longest callback query answer Telegram shows. */
 const MAX_CALLBACK_ANSWER = 200;
-/** A valid `secret_token` for `setWebhook`: 1 to 256 of `A-Z a-z 0-9 _ -`. */
-export const TELEGRAM_SECRET_PATTERN = /^[A-Za-z0-9_-]{1,256}$/;
 /** How long an update may run before Telegram is answered 200 anyway (the work goes on). */
 export const TELEGRAM_ANSWER_TIMEOUT_MS = 10_000;
 /** The header Telegram sends the webhook's secret token in. */

@@ -1,6 +1,7 @@
 /**
- * The Hono app: MISP's Action service and Webhook intake, health, metrics and the admin API.
- * `createApp(deps)` takes every dependency, so tests drive it with `app.request()` and no port.
+ * The Hono app: MISP's Action service and Webhook intake, health, metrics, the admin API, the
+ * console, and the chat's webhooks it is given. `createApp(ctx)` takes the app context, so tests
+ * drive it with `app.request()` and no port.
  *
  * @module
  */
@@ -8,24 +9,19 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { createChat } from "../bot/chat_routes.ts";
 import { log } from "../engine/log.ts";
-import type { ModuleLookup } from "../engine/walker.ts";
-import { createWorkflowRunner } from "../services/workflow_runner.ts";
-import type { ModuleServices } from "../engine/module_services.ts";
-import { MODULE_REGISTRY } from "../modules/registry.ts";
+import { WorkflowValidationError } from "../engine/validate.ts";
 import { ConflictError, NotFoundError } from "../store/errors.ts";
+import { UnknownTriggerError } from "../triggers/catalogue.ts";
+import { NormalizationError } from "../triggers/normalization_error.ts";
+import { ApprovalRefusedError } from "../services/approval_policy.ts";
+import type { AppContext, AppEnv } from "../services/context.ts";
+import type { WebhookRoute } from "../services/webhook_route.ts";
 import { adminAuth } from "./auth.ts";
 import { BodyTimeoutError, BodyTooLargeError } from "./body.ts";
 import { limitBody, trackRequestBodies } from "./body_guard.ts";
 import { bodyLimitsOf } from "./body_limits.ts";
 import { RequestProblemsError } from "./errors.ts";
-import type { AppContext, AppDeps, AppEnv } from "../services/context.ts";
-import { InFlightRuns } from "../services/in_flight.ts";
-import { createIntakeCommitter } from "../services/intake.ts";
-import { Metrics } from "../services/metrics.ts";
-import { createRunCommitter } from "../services/verdict.ts";
-import { createMispModulesProxy } from "../services/misp_modules_proxy.ts";
 import { createConsole } from "./console/app.tsx";
 import { approvalRoutes } from "./routes/api_approvals.ts";
 import { auditRoutes } from "./routes/api_audit.ts";
@@ -38,40 +34,15 @@ import { healthRoutes } from "./routes/health.ts";
 import { hookRoutes } from "./routes/hooks.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { mispModulesRoutes } from "./routes/misp_modules.ts";
+import { webhookRoutes } from "./routes/webhooks.ts";
 
-/** Resolves the optional dependencies (clock, metrics, misp-modules proxy). */
-export function resolveAppContext(deps: AppDeps): AppContext {
-  const now = deps.clock ?? Date.now;
-  const modules = deps.modules ?? MODULE_REGISTRY;
-  return {
-    kv: deps.kv,
-    config: deps.config,
-    services: withWorkflowRunner(deps.kv, deps.services, modules),
-    now,
-    metrics: deps.metrics ?? new Metrics(),
-    proxy: deps.proxy !== undefined
-      ? deps.proxy
-      : deps.config.mispModulesUrl
-      ? createMispModulesProxy(deps.config.mispModulesUrl, { fetch: deps.fetch, now })
-      : null,
-    modules,
-    intakes: createIntakeCommitter(deps.kv),
-    runs: createRunCommitter(deps.kv, deps.config.retentionDays),
-    inFlight: deps.inFlight ?? new InFlightRuns(),
-  };
-}
-
-/**
- * Gives `run-workflow` its runner over the stored workflows, unless the caller brought one. The
- * services object is completed in place: the app, the queue listener and tests share it.
- */
-function withWorkflowRunner(
-  kv: Deno.Kv,
-  services: ModuleServices,
-  modules: ModuleLookup,
-): ModuleServices {
-  services.runWorkflow ??= createWorkflowRunner({ kv, services, modules });
-  return services;
+/** Options of `createApp`. */
+export interface AppOptions {
+  /**
+   * The chat bots' webhooks (`createChat(ctx).webhooks`), mounted at their paths with the chat
+   * body cap; without them `/slack/events` and `/telegram` are not routes.
+   */
+  chatWebhooks?: readonly WebhookRoute[];
 }
 
 /** The HTTP status and JSON body of an error; the one place errors become statuses. */
@@ -92,8 +63,8 @@ export function errorResponse(error: unknown): { status: ContentfulStatusCode; b
   if (error instanceof Error) {
     // Bad input the engine and codecs describe precisely: parse, syntax, normalisation errors.
     if (
-      error instanceof SyntaxError || error.name === "NormalizationError" ||
-      error.name === "WorkflowValidationError"
+      error instanceof SyntaxError || error instanceof NormalizationError ||
+      error instanceof WorkflowValidationError
     ) {
       const detail = error as { problems?: unknown[]; errors?: unknown[]; warnings?: unknown[] };
       const problems = detail.problems ?? detail.errors;
@@ -104,10 +75,10 @@ export function errorResponse(error: unknown): { status: ContentfulStatusCode; b
           : { error: error.message },
       };
     }
-    if (error.name === "UnknownTriggerError") {
+    if (error instanceof UnknownTriggerError) {
       return { status: 404, body: { error: error.message } };
     }
-    if (error.name === "ApprovalRefusedError") {
+    if (error instanceof ApprovalRefusedError) {
       return { status: 403, body: { error: error.message } };
     }
     const client = clientErrorMessage(error);
@@ -137,15 +108,14 @@ export function clientErrorMessage(error: Error): string | undefined {
 }
 
 /**
- * Builds the Flowgate app.
+ * Builds the Flowgate app over the one app context (`createAppContext`).
  *
- * @param deps kv, config, module services, and optionally clock, fetch, metrics and proxy
+ * @param ctx the app context `main.ts` (or a test) built
+ * @param options the chat's webhooks to mount
  * @returns the Hono app; `Deno.serve` passes its handler info as `c.env`
  */
-export function createApp(deps: AppDeps): Hono<AppEnv> {
-  const ctx = resolveAppContext(deps);
-  const chat = createChat(ctx, deps.chat);
-  ctx.announceBlockedRun = chat.announceBlockedRun;
+export function createApp(ctx: AppContext, options: AppOptions = {}): Hono<AppEnv> {
+  const limits = bodyLimitsOf(ctx.config);
   const app = new Hono<AppEnv>();
 
   app.onError((error, c) => {
@@ -167,29 +137,20 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/", metricsRoutes(ctx));
   app.route("/", mispModulesRoutes(ctx));
   app.route("/hooks", hookRoutes(ctx));
-  app.route("/", chat.routes);
+  app.route("/", webhookRoutes(options.chatWebhooks ?? [], limits.chat));
 
   const api = new Hono<AppEnv>();
   api.use("*", adminAuth(ctx.kv));
-  api.use("*", limitBody(bodyLimitsOf(ctx.config).api));
+  api.use("*", limitBody(limits.api));
   api.route("/workflows", workflowRoutes(ctx));
   api.route("/runs", runRoutes(ctx));
-  api.route("/", catalogueRoutes(ctx));
+  api.route("/", catalogueRoutes());
   api.route("/audit", auditRoutes(ctx));
   api.route("/dead-letters", deadLetterRoutes(ctx));
   api.route("/chat", chatRoutes(ctx));
   api.route("/approvals", approvalRoutes(ctx));
   app.route("/api", api);
   // The web console: its routes sit under its own paths, so it leaves the ones above alone.
-  app.route(
-    "/",
-    createConsole({
-      kv: ctx.kv,
-      config: ctx.config,
-      services: ctx.services,
-      clock: ctx.now,
-      modules: ctx.modules,
-    }),
-  );
+  app.route("/", createConsole(ctx));
   return app;
 }

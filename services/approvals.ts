@@ -12,7 +12,7 @@ import { PENDING_APPROVAL_KEY } from "../engine/model.ts";
 import type { ApprovalGate, ApprovalRequest, GrantQuery } from "../engine/approval_gate.ts";
 import { MispError } from "../modules/action/lib/misp_client.ts";
 import { IntegrationMissingError } from "../engine/module_errors.ts";
-import type { MispApi, ModuleServices } from "../engine/module_services.ts";
+import type { MispApi } from "../engine/module_services.ts";
 import {
   appendHistory,
   APPROVAL_GRANT_TTL_MS,
@@ -479,16 +479,15 @@ export function createApprovalService(options: ApprovalServiceOptions): Approval
 }
 
 /**
- * The approval service behind `services.approvals`, for the chat code and the API.
+ * The app's approval service, for the chat code, the console and the API.
  *
- * @throws {IntegrationMissingError} when the server runs without one
+ * @throws {IntegrationMissingError} when the app runs without one
  */
-export function approvalServiceOf(ctx: { services: ModuleServices }): ApprovalService {
-  const gate = ctx.services.approvals;
-  if (!(gate instanceof ApprovalService)) {
-    throw new IntegrationMissingError("the approval service (services.approvals)");
+export function approvalServiceOf(ctx: { approvals: ApprovalService | null }): ApprovalService {
+  if (ctx.approvals === null) {
+    throw new IntegrationMissingError("the approval service (the publish gate)");
   }
-  return gate;
+  return ctx.approvals;
 }
 
 /**
@@ -497,13 +496,13 @@ export function approvalServiceOf(ctx: { services: ModuleServices }): ApprovalSe
  * queue deliver the message again.
  */
 export function withApprovalMessages(
-  ctx: { services: ModuleServices },
+  ctx: { approvals: ApprovalService | null },
   next: (message: unknown) => Promise<void>,
 ): (message: unknown) => Promise<void> {
   return async (item: unknown) => {
     if (!isApprovalMessage(item)) return await next(item);
-    const gate = ctx.services.approvals;
-    if (!(gate instanceof ApprovalService)) {
+    const gate = ctx.approvals;
+    if (gate === null) {
       log.warn("Approval message dropped: no approval service", { approval_id: item.id });
       return;
     }
@@ -516,7 +515,7 @@ export function withApprovalMessages(
  * `ApprovalService.decide`.
  */
 export async function decideApproval(
-  ctx: { services: ModuleServices },
+  ctx: { approvals: ApprovalService | null },
   id: string,
   input: DecisionInput,
 ): Promise<DecisionResult> {
@@ -525,7 +524,7 @@ export async function decideApproval(
 
 /** The approval a parked run opened (chat buttons carry run ids), or null. */
 export async function approvalOfRun(
-  ctx: { services: ModuleServices },
+  ctx: { approvals: ApprovalService | null },
   runId: string,
 ): Promise<ApprovalRecord | null> {
   return await approvalServiceOf(ctx).approvalOfRun(runId);
@@ -533,7 +532,7 @@ export async function approvalOfRun(
 
 /** Registers a listener for approval changes (chat cards); returns the function that removes it. */
 export function onApprovalChanged(
-  ctx: { services: ModuleServices },
+  ctx: { approvals: ApprovalService | null },
   listener: ApprovalListener,
 ): () => void {
   return approvalServiceOf(ctx).onApprovalChanged(listener);

@@ -27,6 +27,8 @@ export const DEFAULT_BODY_IDLE_TIMEOUT_MS = 10_000;
 export const DEFAULT_BODY_TIMEOUT_MS = 60_000;
 /** Default webhook de-duplication window, in seconds. */
 export const DEFAULT_HOOK_DEDUPE_WINDOW_S = 600;
+/** A valid `TELEGRAM_SECRET_TOKEN` (Telegram's `secret_token`): 1 to 256 of `A-Z a-z 0-9 _ -`. */
+export const TELEGRAM_SECRET_PATTERN = /^[A-Za-z0-9_-]{1,256}$/;
 
 /** The MISP REST API, when `MISP_URL` and `MISP_API_KEY` are both set. */
 export interface MispConfig {

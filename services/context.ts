@@ -1,63 +1,132 @@
 /**
- * What the server's parts share: the dependencies `createApp` takes and the Hono environment type
- * (the connection info `Deno.serve` passes as `c.env`).
+ * The app context: what the HTTP app, the queue listener and the chat share, built once by
+ * `createAppContext` (in `main.ts`, and by tests) and never completed afterwards. Each consumer
+ * takes the `Pick<AppContext, …>` it uses. Also the Hono environment type (the connection info
+ * `Deno.serve` passes as `c.env`).
  *
  * @module
  */
 
-import type { ChatOptions } from "../bot/chat_routes.ts";
+import type { TriggerLookup } from "../engine/trigger_contract.ts";
 import type { ModuleLookup } from "../engine/walker.ts";
-import type { ModuleServices } from "../engine/module_services.ts";
+import type { ModuleServices, WorkflowRunner } from "../engine/module_services.ts";
+import { ENGINE_LOOKUPS } from "../modules/registry.ts";
 import type { IntakeResult, RecordIntakeOptions } from "../store/intake.ts";
 import type { RunToSave } from "../store/runs.ts";
 import type { RunRecord } from "../store/types.ts";
+import { RunAnnouncements } from "./announcements.ts";
+import { type ApprovalService, createApprovalService } from "./approvals.ts";
 import type { Config } from "./config.ts";
 import type { GroupCommitter } from "./group_commit.ts";
-import type { InFlightRuns } from "./in_flight.ts";
-import type { Metrics } from "./metrics.ts";
-import type { MispModulesProxy } from "./misp_modules_proxy.ts";
+import { InFlightRuns } from "./in_flight.ts";
+import { createIntakeCommitter } from "./intake.ts";
+import { Metrics } from "./metrics.ts";
+import { createMispModulesProxy, type MispModulesProxy } from "./misp_modules_proxy.ts";
+import { createRunCommitter } from "./verdict.ts";
+import { createWorkflowRunner } from "./workflow_runner.ts";
 
 /** Hono's environment: `c.env` is `Deno.serve`'s handler info (tests pass `{ remoteAddr }`). */
 export interface AppEnv {
   Bindings: { remoteAddr?: { hostname: string; port?: number; transport?: string } };
 }
 
-/** The dependencies of the app and the queue listener; tests replace any of them. */
+/** What `createAppContext` takes; tests replace any of it. */
 export interface AppDeps {
   kv: Deno.Kv;
   config: Config;
+  /** The integrations actions use (`createModuleServices`); approvals and runner are added. */
   services: ModuleServices;
+  /**
+   * The publish gate: `true` builds the approval service over `kv` and `services.misp` (as
+   * `main.ts` does), or pass one already built. Without it there is none (most tests).
+   */
+  approvals?: boolean | ApprovalService;
   /** Milliseconds since the epoch (default `Date.now`). */
   clock?: () => number;
   /** Fetch used for the misp-modules proxy (default the global fetch). */
   fetch?: typeof fetch;
-  /** Shared with the queue listener so `/metrics` sees queue work too. */
+  /** Counters of `/metrics` (default new ones). */
   metrics?: Metrics;
   /** The misp-modules proxy; built from `config.mispModulesUrl` when absent. */
   proxy?: MispModulesProxy | null;
   /** Where workflow modules are found (default the registry; tests add slow or failing ones). */
   modules?: ModuleLookup;
-  /** Shared with the queue listener so verdicts see the queue's in-flight runs. */
+  /** Where trigger definitions are found (default the catalogue). */
+  triggers?: TriggerLookup;
+  /** Queue runs in progress (default none yet). */
   inFlight?: InFlightRuns;
-  /** Chat bot options (bot ids, Web API retries); tests pass them so no platform call is made. */
-  chat?: ChatOptions;
 }
 
-/** `AppDeps` with every optional part resolved. */
+/** The app context: `AppDeps` resolved, with the parts built from them. */
 export interface AppContext {
   kv: Deno.Kv;
   config: Config;
+  /** The module services, with the approval service (when asked for) and `runWorkflow`. */
   services: ModuleServices;
   now: () => number;
   metrics: Metrics;
   proxy: MispModulesProxy | null;
   modules: ModuleLookup;
+  triggers: TriggerLookup;
+  /** The publish gate's service (also `services.approvals`, as modules see it), or null. */
+  approvals: ApprovalService | null;
   /** Group commit of webhook intakes. */
   intakes: GroupCommitter<RecordIntakeOptions, IntakeResult>;
   /** Group commit of run records (verdicts). */
   runs: GroupCommitter<RunToSave[], void>;
   /** Queue runs in progress, for the re-entrancy guard. */
   inFlight: InFlightRuns;
-  /** Posts the card of a blocked run to chat without waiting; `createApp` sets it (bot/). */
-  announceBlockedRun?: (run: RunRecord) => void;
+  /** Where blocked runs are announced; the chat subscribes (`main.ts`). */
+  announcements: RunAnnouncements;
+  /** Tells the subscribers of `announcements` of a blocked run, without waiting for them. */
+  announceBlockedRun: (run: RunRecord) => void;
+}
+
+/**
+ * Builds the app context once: the services whole (approval service, then the workflow runner
+ * over those same services), the group committers, metrics, the misp-modules proxy and the
+ * announcement hub. The HTTP app, the queue listener and the chat all take this one context.
+ *
+ * @param deps kv, config and module services, optionally the rest of `AppDeps`
+ * @returns the context; nothing in it is replaced afterwards
+ */
+export function createAppContext(deps: AppDeps): AppContext {
+  const { kv, config } = deps;
+  const now = deps.clock ?? Date.now;
+  const modules = deps.modules ?? ENGINE_LOOKUPS.modules;
+  const triggers = deps.triggers ?? ENGINE_LOOKUPS.triggers;
+  const approvals = deps.approvals === true
+    ? createApprovalService({ kv, misp: deps.services.misp, now })
+    : deps.approvals || null;
+  // `run-workflow` runs stored workflows with these same services, runner included: the closure
+  // breaks the cycle, so the services object is built whole and never completed afterwards.
+  const runWorkflow: WorkflowRunner = deps.services.runWorkflow ??
+    ((name, data, options) => runner(name, data, options));
+  const services: ModuleServices = {
+    ...deps.services,
+    ...(approvals ? { approvals } : {}),
+    runWorkflow,
+  };
+  const runner = createWorkflowRunner({ kv, services, modules, triggers });
+  const announcements = new RunAnnouncements();
+  return {
+    kv,
+    config,
+    services,
+    now,
+    metrics: deps.metrics ?? new Metrics(),
+    proxy: deps.proxy !== undefined
+      ? deps.proxy
+      : config.mispModulesUrl
+      ? createMispModulesProxy(config.mispModulesUrl, { fetch: deps.fetch, now })
+      : null,
+    modules,
+    triggers,
+    approvals,
+    intakes: createIntakeCommitter(kv),
+    runs: createRunCommitter(kv, config.retentionDays),
+    inFlight: deps.inFlight ?? new InFlightRuns(),
+    announcements,
+    announceBlockedRun: (run) => announcements.announceBlocked(run),
+  };
 }

@@ -76,3 +76,25 @@ function asDeadLetter(value: unknown): DeadLetter {
     attempts: QUEUE_BACKOFF_MS.length + 1,
   };
 }
+
+/** Dead letters counted at most by `countDeadLetters`; the count saturates there. */
+export const MAX_COUNTED_DEAD_LETTERS = 10_000;
+
+/** A count that stops at a limit. */
+export interface BoundedCount {
+  /** The entries counted, at most the limit. */
+  count: number;
+  /** True when there were more than `count`. */
+  more: boolean;
+}
+
+/** Counts the dead letters by their keys alone, up to `max` (default `MAX_COUNTED_DEAD_LETTERS`). */
+export async function countDeadLetters(
+  kv: Deno.Kv,
+  max = MAX_COUNTED_DEAD_LETTERS,
+): Promise<BoundedCount> {
+  let count = 0;
+  const entries = kv.list({ prefix: [KEY_DEAD_LETTERS] }, { limit: max + 1, batchSize: 500 });
+  for await (const _entry of entries) count++;
+  return count > max ? { count: max, more: true } : { count, more: false };
+}

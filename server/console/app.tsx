@@ -7,9 +7,8 @@
 
 import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
-import { MODULE_REGISTRY } from "../../modules/registry.ts";
 import { approvalsRoutes } from "./approvals.tsx";
-import type { ConsoleContext, ConsoleDeps, ConsoleEnv } from "./context.ts";
+import type { ConsoleContext, ConsoleEnv } from "./context.ts";
 import { runRoutes } from "./run.tsx";
 import { runsRoutes } from "./runs.tsx";
 import { requireSession } from "./session.tsx";
@@ -57,26 +56,14 @@ function securityHeaders(): MiddlewareHandler<ConsoleEnv> {
   };
 }
 
-/** Resolves the console's optional dependencies. */
-export function resolveConsoleContext(deps: ConsoleDeps): ConsoleContext {
-  return {
-    kv: deps.kv,
-    config: deps.config,
-    services: deps.services,
-    now: deps.clock ?? Date.now,
-    modules: deps.modules ?? MODULE_REGISTRY,
-  };
-}
-
 /**
  * Builds the console sub-app.
  *
- * @param deps kv, config and module services (the server's), optionally clock and modules
+ * @param ctx the console's part of the app context
  * @returns a Hono app whose routes all live under console paths, so mounting it at `/` leaves
  *   the API, MISP and chat routes untouched
  */
-export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
-  const ctx = resolveConsoleContext(deps);
+export function createConsole(ctx: ConsoleContext): Hono<ConsoleEnv> {
   const app = new Hono<ConsoleEnv>();
   for (const path of CONSOLE_PATHS) app.use(path, securityHeaders());
   for (const path of GUARDED_PATHS) app.use(path, requireSession(ctx));

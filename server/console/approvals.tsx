@@ -12,6 +12,7 @@
 import { Hono } from "hono";
 import type { JSX } from "hono/jsx/jsx-runtime";
 import { type ApprovalRecord, type ApprovalState, listApprovals } from "../../store/approvals.ts";
+import { IntegrationMissingError } from "../../engine/module_errors.ts";
 import { NotFoundError } from "../../store/errors.ts";
 import {
   ApprovalRefusedError,
@@ -28,11 +29,11 @@ export const APPROVALS_PAGE_SIZE = 100;
 const STATES: ApprovalState[] = ["pending", "approved", "denied", "superseded"];
 
 /** The server's approval service, or null when this Flowgate runs without one. */
-function serviceOf(ctx: ConsoleContext): ApprovalService | null {
+function serviceOf(ctx: Pick<ConsoleContext, "approvals">): ApprovalService | null {
   try {
     return approvalServiceOf(ctx);
   } catch (error) {
-    if (error instanceof Error && error.name === "IntegrationMissingError") return null;
+    if (error instanceof IntegrationMissingError) return null;
     throw error;
   }
 }
@@ -140,7 +141,9 @@ function ApprovalCard(props: { approval: ApprovalRecord; csrf: string }): JSX.El
 }
 
 /** The approvals page and its decision route. */
-export function approvalsRoutes(ctx: ConsoleContext): Hono<ConsoleEnv> {
+export function approvalsRoutes(
+  ctx: Pick<ConsoleContext, "kv" | "approvals">,
+): Hono<ConsoleEnv> {
   const app = new Hono<ConsoleEnv>();
 
   app.get("/approvals", async (c) => {

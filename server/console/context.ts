@@ -6,33 +6,19 @@
  */
 
 import type { ConsoleSessionRecord } from "../../store/console_sessions.ts";
-import type { ModuleLookup } from "../../engine/walker.ts";
-import type { ModuleServices } from "../../engine/module_services.ts";
-import type { Config } from "../../services/config.ts";
-import type { AppEnv } from "../../services/context.ts";
+import type { AppContext, AppEnv } from "../../services/context.ts";
 
 /** The actor every console change is recorded under (audit log, workflow versions). */
 export const CONSOLE_ACTOR = "console:admin";
 
-/** The dependencies of `createConsole`: the server's, of which the console uses a subset. */
-export interface ConsoleDeps {
-  kv: Deno.Kv;
-  config: Config;
-  services: ModuleServices;
-  /** Milliseconds since the epoch (default `Date.now`). */
-  clock?: () => number;
-  /** Where workflow modules are found for dry runs and replays (default the registry). */
-  modules?: ModuleLookup;
-}
-
-/** `ConsoleDeps` with every optional part resolved. */
-export interface ConsoleContext {
-  kv: Deno.Kv;
-  config: Config;
-  services: ModuleServices;
-  now: () => number;
-  modules: ModuleLookup;
-}
+/**
+ * The part of the app context the console uses: the store, configuration, services and clock,
+ * the module lookup for dry runs and replays, and the metrics replays count in.
+ */
+export type ConsoleContext = Pick<
+  AppContext,
+  "kv" | "config" | "services" | "approvals" | "now" | "modules" | "triggers" | "metrics"
+>;
 
 /** A signed-in console session (its CSRF token and lifetime), as `store/console_sessions.ts` keeps it. */
 export type ConsoleSession = ConsoleSessionRecord;

@@ -106,7 +106,7 @@ function RunRow(props: { run: RunRecord }): JSX.Element {
 }
 
 /** The runs list route. */
-export function runsRoutes(ctx: ConsoleContext): Hono<ConsoleEnv> {
+export function runsRoutes(ctx: Pick<ConsoleContext, "kv">): Hono<ConsoleEnv> {
   const app = new Hono<ConsoleEnv>();
 
   app.get("/runs", async (c) => {

@@ -13,7 +13,8 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { HTTPException } from "hono/http-exception";
-import { constantTimeEquals, isAddressAllowed, parseAllowlist } from "../auth.ts";
+import { constantTimeEquals } from "../../services/constant_time.ts";
+import { isAddressAllowed, parseAllowlist } from "../auth.ts";
 import { BodyTimeoutError, BodyTooLargeError, type ReadBodyOptions } from "../body.ts";
 import { boundRequestBody } from "../body_guard.ts";
 import { bodyLimitsOf } from "../body_limits.ts";
@@ -51,7 +52,7 @@ export function randomToken(): string {
  * the session cookie.
  */
 export async function startSession(
-  ctx: ConsoleContext,
+  ctx: Pick<ConsoleContext, "kv" | "now">,
   c: Context<ConsoleEnv>,
 ): Promise<ConsoleSession> {
   const id = randomToken();
@@ -74,7 +75,7 @@ export async function startSession(
 
 /** The live session of the request's cookie, or null (none, unknown or expired). */
 export async function readSession(
-  ctx: ConsoleContext,
+  ctx: Pick<ConsoleContext, "kv" | "now">,
   c: Context<ConsoleEnv>,
 ): Promise<ConsoleSession | null> {
   const id = getCookie(c, SESSION_COOKIE);
@@ -83,7 +84,10 @@ export async function readSession(
 }
 
 /** Ends the request's session: deletes it from KV and clears the cookie. */
-export async function endSession(ctx: ConsoleContext, c: Context<ConsoleEnv>): Promise<void> {
+export async function endSession(
+  ctx: Pick<ConsoleContext, "kv">,
+  c: Context<ConsoleEnv>,
+): Promise<void> {
   const id = getCookie(c, SESSION_COOKIE);
   if (id) await deleteConsoleSession(ctx.kv, id);
   deleteCookie(c, SESSION_COOKIE, { path: "/", secure: true });
@@ -114,7 +118,10 @@ export async function checkSignInToken(c: Context<ConsoleEnv>): Promise<boolean>
  * The host the browser addressed: the request's `Host`, or the `X-Forwarded-Host` a trusted
  * reverse proxy (`FLOWGATE_TRUSTED_PROXIES`) sets when it rewrites `Host`.
  */
-export function requestHost(ctx: ConsoleContext, c: Context<ConsoleEnv>): string {
+export function requestHost(
+  ctx: Pick<ConsoleContext, "config">,
+  c: Context<ConsoleEnv>,
+): string {
   const forwarded = c.req.header("X-Forwarded-Host")?.split(",")[0]?.trim();
   const peer = c.env?.remoteAddr?.hostname;
   if (forwarded && peer && isAddressAllowed(peer, parseAllowlist(ctx.config.trustedProxies))) {
@@ -127,7 +134,10 @@ export function requestHost(ctx: ConsoleContext, c: Context<ConsoleEnv>): string
  * Why a state-changing request must be refused as cross-site, or undefined when it may proceed:
  * an `Origin` (or `Sec-Fetch-Site`) naming another site.
  */
-export function crossSiteReason(ctx: ConsoleContext, c: Context<ConsoleEnv>): string | undefined {
+export function crossSiteReason(
+  ctx: Pick<ConsoleContext, "config">,
+  c: Context<ConsoleEnv>,
+): string | undefined {
   const fetchSite = c.req.header("Sec-Fetch-Site");
   if (fetchSite !== undefined && fetchSite !== "same-origin" && fetchSite !== "none") {
     return `Refused a ${fetchSite} request: console forms must be sent from the console`;
@@ -151,7 +161,9 @@ export function crossSiteReason(ctx: ConsoleContext, c: Context<ConsoleEnv>): st
  * sign-in page, any other request is refused with 403. State-changing requests must also pass the
  * origin check and carry the session's CSRF token.
  */
-export function requireSession(ctx: ConsoleContext): MiddlewareHandler<ConsoleEnv> {
+export function requireSession(
+  ctx: Pick<ConsoleContext, "kv" | "now" | "config">,
+): MiddlewareHandler<ConsoleEnv> {
   return async (c, next) => {
     const session = await readSession(ctx, c);
     const safe = SAFE_METHODS.has(c.req.method);

@@ -64,7 +64,9 @@ function SignInPage(props: { csrf: string; next: string; error?: string }): JSX.
 }
 
 /** The sign-in and sign-out routes; sign-in attempts are rate-limited per client address. */
-export function signInRoutes(ctx: ConsoleContext): Hono<ConsoleEnv> {
+export function signInRoutes(
+  ctx: Pick<ConsoleContext, "kv" | "now" | "config">,
+): Hono<ConsoleEnv> {
   const app = new Hono<ConsoleEnv>();
   const attempts = new SlidingWindowLimiter({
     limit: SIGN_IN_ATTEMPTS,

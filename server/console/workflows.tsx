@@ -28,7 +28,10 @@ interface WorkflowStats {
   more: boolean;
 }
 
-async function workflowStats(ctx: ConsoleContext, id: string): Promise<WorkflowStats> {
+async function workflowStats(
+  ctx: Pick<ConsoleContext, "kv">,
+  id: string,
+): Promise<WorkflowStats> {
   const page = await listRuns(ctx.kv, { workflowId: id, limit: RUN_STATS_WINDOW });
   const counts = new Map<Outcome, number>();
   for (const run of page.items) counts.set(run.outcome, (counts.get(run.outcome) ?? 0) + 1);
@@ -112,7 +115,7 @@ function WorkflowRow(
 }
 
 /** The workflows list and toggle routes. */
-export function workflowsRoutes(ctx: ConsoleContext): Hono<ConsoleEnv> {
+export function workflowsRoutes(ctx: Pick<ConsoleContext, "kv" | "now">): Hono<ConsoleEnv> {
   const app = new Hono<ConsoleEnv>();
 
   app.get("/workflows", async (c) => {

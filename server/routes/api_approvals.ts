@@ -26,7 +26,9 @@ const STATES = new Set<ApprovalState>(["pending", "approved", "denied", "superse
 const CHAT_PLATFORMS = new Set<ChatPlatform>(["slack", "telegram"]);
 
 /** The approval routes (mounted under `/api/approvals`). */
-export function approvalRoutes(ctx: AppContext): Hono<AppEnv> {
+export function approvalRoutes(
+  ctx: Pick<AppContext, "kv" | "services" | "approvals">,
+): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const service = (): ApprovalService => {
     try {
@@ -96,7 +98,7 @@ export function approvalRoutes(ctx: AppContext): Hono<AppEnv> {
 
 /** The actor and role of a decision made through the API. */
 async function identityOf(
-  ctx: AppContext,
+  ctx: Pick<AppContext, "kv">,
   approver: string | undefined,
 ): Promise<{ actor: string; role: ChatRole | null; identities?: string[] }> {
   const name = approver?.trim() ?? "";

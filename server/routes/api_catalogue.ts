@@ -8,10 +8,10 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { getModule, listModules } from "../../modules/registry.ts";
 import { getTrigger, TRIGGERS } from "../../triggers/catalogue.ts";
-import type { AppContext, AppEnv } from "../../services/context.ts";
+import type { AppEnv } from "../../services/context.ts";
 
 /** The catalogue routes (`/triggers`, `/modules`). */
-export function catalogueRoutes(_ctx: AppContext): Hono<AppEnv> {
+export function catalogueRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get("/triggers", (c) => c.json({ items: TRIGGERS.map((trigger) => trigger.descriptor) }));
   app.get("/triggers/:id", (c) => {

@@ -66,7 +66,7 @@ function platformAndId(query: Record<string, string>, idField: string): [ChatPla
 }
 
 /** The chat access routes. */
-export function chatRoutes(ctx: AppContext): Hono<AppEnv> {
+export function chatRoutes(ctx: Pick<AppContext, "kv" | "now">): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const audit = (action: string, target: string, details: Record<string, unknown>) =>
     appendAudit(ctx.kv, { actor: API_ACTOR, action, target, details }, {

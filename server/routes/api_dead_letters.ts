@@ -13,7 +13,7 @@ import { pageOptions } from "./paging.ts";
 import { pathId } from "./params.ts";
 
 /** The dead-letter routes. */
-export function deadLetterRoutes(ctx: AppContext): Hono<AppEnv> {
+export function deadLetterRoutes(ctx: Pick<AppContext, "kv">): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get("/", async (c) => c.json(await listDeadLetters(ctx.kv, pageOptions(c.req.query()))));
   app.delete("/:id", async (c) => {

@@ -12,7 +12,7 @@ import type { Outcome } from "../../engine/model.ts";
 import { getRun, getRunInput, listRuns } from "../../store/runs.ts";
 import { getWorkflow } from "../../store/workflows.ts";
 import type { AppContext, AppEnv } from "../../services/context.ts";
-import { replayWithDiff } from "../../services/replay.ts";
+import { type ReplayContext, replayWithDiff } from "../../services/replay.ts";
 import { API_ACTOR } from "./api_workflows.ts";
 import { parseJsonBody } from "./json_body.ts";
 import { parseCursor, pathId, queryFilter } from "./params.ts";
@@ -25,8 +25,11 @@ const OUTCOMES = new Set<Outcome>([
   "retrying",
 ]);
 
+/** What the run routes use: the store, and what a replay needs. */
+export type RunRoutesContext = Pick<AppContext, "kv"> & ReplayContext;
+
 /** The run routes. */
-export function runRoutes(ctx: AppContext): Hono<AppEnv> {
+export function runRoutes(ctx: RunRoutesContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.get("/", async (c) => {
@@ -109,6 +112,9 @@ export function runRoutes(ctx: AppContext): Hono<AppEnv> {
   return app;
 }
 
-async function resolveWorkflowId(ctx: AppContext, idOrName: string): Promise<string> {
+async function resolveWorkflowId(
+  ctx: Pick<AppContext, "kv">,
+  idOrName: string,
+): Promise<string> {
   return (await getWorkflow(ctx.kv, idOrName))?.id ?? idOrName;
 }

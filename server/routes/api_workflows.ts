@@ -30,7 +30,7 @@ import {
 } from "../../store/workflows.ts";
 import { RequestProblemsError } from "../errors.ts";
 import type { AppContext, AppEnv } from "../../services/context.ts";
-import { dryRunWorkflow } from "../../services/dry_run.ts";
+import { type DryRunContext, dryRunWorkflow } from "../../services/dry_run.ts";
 import { parseJsonBody } from "./json_body.ts";
 import { pathId, queryFilter } from "./params.ts";
 
@@ -82,7 +82,7 @@ function parseWorkflowSourceOrRefuse(
 }
 
 /** The workflow routes. */
-export function workflowRoutes(ctx: AppContext): Hono<AppEnv> {
+export function workflowRoutes(ctx: Pick<AppContext, "kv" | "now"> & DryRunContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   async function load(c: Context<AppEnv>): Promise<StoredWorkflow> {

@@ -6,28 +6,12 @@
 
 import { Hono } from "hono";
 import type { AppContext, AppEnv } from "../../services/context.ts";
-
-/** Which integrations are configured; `/healthz` and the start-up log show it. */
-export function integrationStatus(ctx: Pick<AppContext, "config" | "services">): Record<
-  string,
-  boolean
-> {
-  const { config, services } = ctx;
-  return {
-    misp: services.misp !== null,
-    smtp: services.mail !== null,
-    zmq: services.zmq !== null,
-    outbound_http: services.outboundFetch !== null,
-    slack: config.slack !== null,
-    telegram: config.telegram !== null,
-    webhooks: config.hookToken !== undefined,
-    misp_modules: config.mispModulesUrl !== undefined,
-    workflows_dir: config.workflowsDir !== undefined,
-  };
-}
+import { integrationStatus } from "../../services/integration_status.ts";
 
 /** The health route. */
-export function healthRoutes(ctx: AppContext): Hono<AppEnv> {
+export function healthRoutes(
+  ctx: Pick<AppContext, "kv" | "config" | "services" | "proxy">,
+): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get("/healthz", async (c) => {
     let kvOk = true;

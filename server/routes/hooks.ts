@@ -16,8 +16,11 @@ import type { AppContext, AppEnv } from "../../services/context.ts";
 import { acceptIntake } from "../../services/intake.ts";
 import { parsePhpForm } from "../php_form.ts";
 
+/** What the webhook route uses: the configuration, and what an intake needs. */
+export type HookRoutesContext = Pick<AppContext, "config"> & Parameters<typeof acceptIntake>[0];
+
 /** The webhook route; the token and the trigger are checked before the body is read. */
-export function hookRoutes(ctx: AppContext): Hono<AppEnv> {
+export function hookRoutes(ctx: HookRoutesContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const limits = bodyLimitsOf(ctx.config).hooks;
   app.on(["POST", "PUT"], "/misp/:trigger", hookAuth(ctx.config.hookToken), async (c) => {

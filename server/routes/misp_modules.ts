@@ -22,7 +22,12 @@ import { keepAnswerWhole } from "../body_guard.ts";
 import { bodyLimitsOf } from "../body_limits.ts";
 import type { AppContext, AppEnv } from "../../services/context.ts";
 import { acceptIntake } from "../../services/intake.ts";
-import { decideVerdict, verdictBody, VerdictUnavailableError } from "../../services/verdict.ts";
+import {
+  decideVerdict,
+  verdictBody,
+  type VerdictContext,
+  VerdictUnavailableError,
+} from "../../services/verdict.ts";
 
 /** Prefix of Flowgate's module names: `flowgate_<trigger id with - as _>`. */
 export const MODULE_NAME_PREFIX = "flowgate_";
@@ -67,8 +72,14 @@ export function triggerOfModule(name: string): TriggerDefinition | undefined {
   return TRIGGERS.find((trigger) => moduleNameOf(trigger.descriptor.id) === name);
 }
 
+/** What `/modules` and `/query` use: configuration, proxy, metrics, what verdicts and intakes need. */
+export type MispModulesContext =
+  & Pick<AppContext, "config" | "proxy" | "metrics">
+  & VerdictContext
+  & Parameters<typeof acceptIntake>[0];
+
 /** The `/modules` and `/query` routes, limited to `FLOWGATE_MISP_ALLOW`. */
-export function mispModulesRoutes(ctx: AppContext): Hono<AppEnv> {
+export function mispModulesRoutes(ctx: MispModulesContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const own = TRIGGERS.map(moduleDescriptorOf);
   const ownNames = new Set(own.map((module) => module.name));
@@ -108,7 +119,7 @@ interface QueryProgress {
 }
 
 async function answerQuery(
-  ctx: AppContext,
+  ctx: MispModulesContext,
   c: Context<AppEnv>,
   limits: ReadBodyOptions,
   seen: QueryProgress,
@@ -167,7 +178,7 @@ async function answerQuery(
  * counted as a refusal when a blocking trigger was asked.
  */
 function queryFailure(
-  ctx: AppContext,
+  ctx: Pick<AppContext, "metrics">,
   error: unknown,
   seen: QueryProgress,
   started: number,

@@ -6,7 +6,6 @@
 
 import assert from "node:assert/strict";
 import { createMispClient } from "../../modules/action/lib/misp_client.ts";
-import { createApprovalService } from "../../services/approvals.ts";
 import { createQueueHandler } from "../../services/queue.ts";
 import {
   SIGNING_SECRET,
@@ -111,7 +110,10 @@ async function startRouteApp(): Promise<RouteApp> {
   const slack = startSlackApi({ token: SLACK_TOKEN });
   const telegram = startTelegramApi({ token: TELEGRAM_TOKEN, chats: [TELEGRAM_CHAT] });
   const misp = await startFakeMisp({ events: [] });
+  const client = createMispClient({ url: misp.url, apiKey: misp.apiKey, tlsVerify: true });
   const test = await startTestApp({
+    services: { misp: client },
+    approvals: true,
     env: {
       FLOWGATE_MAX_BODY_BYTES: String(QUERY_HOOK_CAP),
       SLACK_BOT_TOKEN: SLACK_TOKEN,
@@ -122,9 +124,6 @@ async function startRouteApp(): Promise<RouteApp> {
       TELEGRAM_API_ROOT: telegram.url,
     },
   });
-  const client = createMispClient({ url: misp.url, apiKey: misp.apiKey, tlsVerify: true });
-  test.ctx.services.misp = client;
-  test.ctx.services.approvals = createApprovalService({ kv: test.kv, misp: client });
   const workflowId = await saveWorkflowYaml(test, README_WORKFLOW_YAML);
   const verdict = await test.request("/query", {
     method: "POST",

@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { announceRun } from "../../bot/announce.ts";
 import { parseWorkflowYaml } from "../../engine/yaml_codec.ts";
 import { MODULE_CATALOG } from "../../modules/registry.ts";
-import { createApprovalService } from "../../services/approvals.ts";
 import { getApproval, listApprovals } from "../../store/approvals.ts";
 import { getChatCard } from "../../store/chat_cards.ts";
 import { getRun } from "../../store/runs.ts";
@@ -21,7 +20,6 @@ import {
 
 /** Parks the real tlp:amber event on the example require-approval workflow; announces it. */
 async function parkAndAnnounce(h: ChatHarness) {
-  h.test.ctx.services.approvals = createApprovalService({ kv: h.test.kv, misp: null });
   const workflow = parseWorkflowYaml(await approvalWorkflowYaml(), { catalog: MODULE_CATALOG });
   await createWorkflow(h.test.kv, workflow, { actor: "test", sourceFormat: "yaml" });
   const verdict = await decideVerdict(h.test.ctx, "event-publish", await amberEvent(), {
@@ -42,7 +40,7 @@ async function parkAndAnnounce(h: ChatHarness) {
 }
 
 Deno.test("a parked run's card offers Approve and Deny in both chats", async () => {
-  await using h = await startChatHarness();
+  await using h = await startChatHarness({ approvals: true });
   const { run, approvalId } = await parkAndAnnounce(h);
   const blocks = JSON.stringify(h.slack.calls.find((c) => c.method === "chat.postMessage"));
   assert.match(blocks, /Awaiting approval: require-approval-tlp-amber/);
@@ -57,7 +55,7 @@ Deno.test("a parked run's card offers Approve and Deny in both chats", async () 
 });
 
 Deno.test("Deny pressed in Slack is recorded once and every copy of the card loses its buttons", async () => {
-  await using h = await startChatHarness();
+  await using h = await startChatHarness({ approvals: true });
   const { run, approvalId, slackTs, telegramId } = await parkAndAnnounce(h);
   assert.equal((await h.blockAction("deny", run.id, { messageTs: slackTs })).status, 200);
   await waitFor(() => Promise.resolve(h.slack.calls.some((c) => c.method === "respond")));
@@ -93,7 +91,7 @@ Deno.test("Deny pressed in Slack is recorded once and every copy of the card los
 });
 
 Deno.test("Deny pressed in Telegram is recorded once, a redelivered update does nothing", async () => {
-  await using h = await startChatHarness();
+  await using h = await startChatHarness({ approvals: true });
   const { run, approvalId, telegramId } = await parkAndAnnounce(h);
   const press = telegramCallbackUpdate(run.id, "deny", {
     messageId: telegramId,
@@ -110,7 +108,7 @@ Deno.test("Deny pressed in Telegram is recorded once, a redelivered update does 
 });
 
 Deno.test("approve by command: a user without a role is refused, an admin approves with a reason", async () => {
-  await using h = await startChatHarness();
+  await using h = await startChatHarness({ approvals: true });
   const { run, approvalId } = await parkAndAnnounce(h);
   await h.telegramText(`/approve ${run.id}`, { from: "999" });
   assert.match(String(h.telegram.calls.at(-1)?.payload.text), /Not allowed/);

@@ -6,18 +6,16 @@
  * @module
  */
 
-import { Hono } from "hono";
-import { type Chat, createChat } from "../../bot/chat_routes.ts";
+import type { Chat } from "../../bot/chat_routes.ts";
 import {
   bootstrapChatAdmins,
   type ChatVenue,
   putChatRole,
   putChatVenue,
 } from "../../store/chat_roles.ts";
-import type { AppEnv } from "../../services/context.ts";
 import { type SlackApi, startSlackApi } from "../fakes/slack_api.ts";
 import { startTelegramApi, type TelegramApi } from "../fakes/telegram_api.ts";
-import { LOOPBACK_ENV, startTestApp, type TestApp } from "../server/test_app.ts";
+import { startTestApp, type TestApp } from "../server/test_app.ts";
 
 /** Slack's signing secret in tests. */
 /** The workflow the chat tests run: blocks the publication of tlp:red events. */
@@ -106,8 +104,14 @@ export async function slackSignature(
   return `v0=${Array.from(new Uint8Array(mac), (b) => b.toString(16).padStart(2, "0")).join("")}`;
 }
 
+/** Options of `startChatHarness`. */
+export interface ChatHarnessOptions {
+  /** Run the publish gate: the approval service over the KV, without MISP. */
+  approvals?: boolean;
+}
+
 /** Starts the harness; chats and users are registered as the constants say. */
-export async function startChatHarness(): Promise<ChatHarness> {
+export async function startChatHarness(options: ChatHarnessOptions = {}): Promise<ChatHarness> {
   const slack = startSlackApi({ token: SLACK_TOKEN });
   const telegram = startTelegramApi({
     token: TELEGRAM_TOKEN,
@@ -123,25 +127,29 @@ export async function startChatHarness(): Promise<ChatHarness> {
       TELEGRAM_API_ROOT: telegram.url,
       FLOWGATE_CHAT_ADMINS: `slack:${SLACK_ADMIN},telegram:${TELEGRAM_ADMIN}`,
     },
-  });
-  const chat = createChat(test.ctx, {
-    slack: { botId: "B0BOT", botUserId: "U0BOT", retries: 0 },
-    telegram: {
-      botInfo: {
-        id: 4242,
-        "is_bot": true,
-        "first_name": "Flowgate",
-        username: "flowgate_test_bot",
-        "can_join_groups": true,
-        "can_read_all_group_messages": false,
-        "supports_inline_queries": false,
-        "can_connect_to_business": false,
-        "has_main_web_app": false,
-        "has_topics_enabled": false,
-        "allows_users_to_create_topics": false,
-      } as never,
+    ...(options.approvals ? { approvals: true } : {}),
+    // The tests announce runs themselves (`announceRun`), so verdicts do not post cards.
+    announce: false,
+    chat: {
+      slack: { botId: "B0BOT", botUserId: "U0BOT", retries: 0 },
+      telegram: {
+        botInfo: {
+          id: 4242,
+          "is_bot": true,
+          "first_name": "Flowgate",
+          username: "flowgate_test_bot",
+          "can_join_groups": true,
+          "can_read_all_group_messages": false,
+          "supports_inline_queries": false,
+          "can_connect_to_business": false,
+          "has_main_web_app": false,
+          "has_topics_enabled": false,
+          "allows_users_to_create_topics": false,
+        } as never,
+      },
     },
   });
+  const chat = test.chat;
   await bootstrapChatAdmins(test.kv, test.config.chatAdmins);
   const venue = (platform: "slack" | "telegram", chatId: string): ChatVenue => ({
     platform,
@@ -168,9 +176,7 @@ export async function startChatHarness(): Promise<ChatHarness> {
       "granted_at": new Date().toISOString(),
     });
   }
-  const app = new Hono<AppEnv>().route("/", chat.routes);
-  const request = (path: string, init: RequestInit) =>
-    Promise.resolve(app.request(path, init, LOOPBACK_ENV));
+  const request = (path: string, init: RequestInit) => test.request(path, init);
 
   const signed = async (
     body: string,

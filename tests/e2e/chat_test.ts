@@ -4,8 +4,10 @@
  */
 
 import assert from "node:assert/strict";
+import { createChat } from "../../bot/chat_routes.ts";
 import { createApp } from "../../server/app.ts";
 import { loadConfig } from "../../services/config.ts";
+import { createAppContext } from "../../services/context.ts";
 import { Metrics } from "../../services/metrics.ts";
 import { ensureAdminToken } from "../../store/admin_token.ts";
 import { listAudit } from "../../store/audit.ts";
@@ -51,24 +53,26 @@ Deno.test("chat end to end: commands, roles, announcements, buttons and refusals
   const config = loadConfig((name) => env[name]);
   await ensureAdminToken(kv, config.adminToken);
   await bootstrapChatAdmins(kv, config.chatAdmins);
-  const app = createApp({
+  const ctx = createAppContext({
     kv,
     config,
     services: offlineServices(),
     metrics: new Metrics(),
     proxy: null,
-    chat: {
-      slack: { botId: "B0E2E", botUserId: "U0E2EBOT", retries: 0 },
-      telegram: {
-        botInfo: {
-          id: 5151,
-          "is_bot": true,
-          "first_name": "Flowgate",
-          username: "flowgate_e2e_bot",
-        } as never,
-      },
+  });
+  const chat = createChat(ctx, {
+    slack: { botId: "B0E2E", botUserId: "U0E2EBOT", retries: 0 },
+    telegram: {
+      botInfo: {
+        id: 5151,
+        "is_bot": true,
+        "first_name": "Flowgate",
+        username: "flowgate_e2e_bot",
+      } as never,
     },
   });
+  ctx.announcements.subscribe(chat.announceBlockedRun);
+  const app = createApp(ctx, { chatWebhooks: chat.webhooks });
   const request = (path: string, init: RequestInit = {}) =>
     Promise.resolve(app.request(path, init, LOOPBACK_ENV));
   const admin = (path: string, init: RequestInit = {}) =>

@@ -267,7 +267,6 @@ Deno.test("ApprovalService checks MISP's state again when a publication is not v
     },
   };
   const service = createApprovalService({ kv: setup.test.kv, misp: lagging });
-  setup.test.ctx.services.approvals = service;
   const alerts: string[] = [];
   service.onApprovalChanged((change) => {
     if (change.kind === "alert") alerts.push(change.message ?? "");

@@ -32,13 +32,8 @@ class ConsoleClient {
   env: typeof LOOPBACK_ENV | undefined;
 
   constructor(test: TestApp, clock?: () => number) {
-    // The context's services: tests add the approval service there after the app is built.
-    this.#app = createConsole({
-      kv: test.kv,
-      config: test.config,
-      services: test.ctx.services,
-      ...(clock ? { clock } : {}),
-    });
+    // The app's context (tests add the approval service to its services), with its own clock.
+    this.#app = createConsole({ ...test.ctx, ...(clock ? { now: clock } : {}) });
   }
 
   async request(path: string, init: RequestInit = {}): Promise<Response> {

@@ -9,10 +9,11 @@ import { setLogSink } from "../../engine/log.ts";
 import { offlineServices } from "../../modules/offline_services.ts";
 import { ensureAdminToken } from "../../store/admin_token.ts";
 import { clientErrorMessage, createApp, errorResponse } from "../../server/app.ts";
-import { createApprovalService } from "../../services/approvals.ts";
+import { createAppContext } from "../../services/context.ts";
 import { BodyTimeoutError, BodyTooLargeError } from "../../server/body.ts";
 import { ADMIN_API_BODY_BYTES } from "../../server/body_limits.ts";
 import { loadConfig } from "../../services/config.ts";
+import { ApprovalRefusedError } from "../../services/approval_policy.ts";
 import { Metrics } from "../../services/metrics.ts";
 import { MAX_CURSOR_CHARS, MAX_ID_BYTES } from "../../server/routes/params.ts";
 import {
@@ -146,7 +147,9 @@ Deno.test("POST /query answers a block when deciding throws, and logs it as an e
     const config = loadConfig((name) => env[name]);
     await ensureAdminToken(kv, config.adminToken);
     const metrics = new FailingMetrics();
-    const app = createApp({ kv, config, services: offlineServices(), metrics, proxy: null });
+    const app = createApp(
+      createAppContext({ kv, config, services: offlineServices(), metrics, proxy: null }),
+    );
     const test = {
       admin: (path: string, init: RequestInit = {}) =>
         Promise.resolve(app.request(path, {
@@ -447,11 +450,7 @@ Deno.test("Hooks take 3,000-character uuids and timestamps without a KV key erro
 });
 
 Deno.test("10,000 levels of nesting get a 4xx (or MISP's shape), never a 5xx, on every route", async (t) => {
-  await using test = await startTestApp();
-  test.ctx.services.approvals = createApprovalService({
-    kv: test.kv,
-    misp: test.ctx.services.misp,
-  });
+  await using test = await startTestApp({ approvals: true });
   const workflowId = await importRedBlueprint(test);
   const nested = nestedObject(10_000);
   const json = { "content-type": "application/json" };
@@ -540,8 +539,7 @@ Deno.test("errorResponse() maps client errors thrown from deep inside to 4xx", a
     assert.match(clientErrorMessage(cursorError)!, /Invalid cursor/);
   });
   await t.step("an approval refused by policy: 403", () => {
-    const error = new Error("Refused");
-    error.name = "ApprovalRefusedError";
+    const error = new ApprovalRefusedError("01APPROVAL", "Refused");
     assert.equal(errorResponse(error).status, 403);
   });
   await t.step("our own bugs stay 500", () => {

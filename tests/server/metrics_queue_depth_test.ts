@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { setLogSink } from "../../engine/log.ts";
 import { offlineServices } from "../../modules/offline_services.ts";
 import { createWorkflow, deleteWorkflow } from "../../store/workflows.ts";
-import { createApp, resolveAppContext } from "../../server/app.ts";
+import { createApp } from "../../server/app.ts";
+import { createAppContext } from "../../services/context.ts";
 import { acceptIntake } from "../../services/intake.ts";
 import { Metrics } from "../../services/metrics.ts";
 import { createQueueHandler, recoverUnfinishedIntakes } from "../../services/queue.ts";
@@ -11,14 +12,14 @@ import { ADMIN_TOKEN, LOOPBACK_ENV, realEvent, startTestApp, type TestApp } from
 
 /** Another Flowgate process on the same KV: fresh in-process metrics. */
 function restart(test: TestApp) {
-  const deps = {
+  const ctx = createAppContext({
     kv: test.kv,
     config: test.config,
     services: offlineServices(),
     metrics: new Metrics(),
     proxy: null,
-  };
-  return { app: createApp(deps), ctx: resolveAppContext(deps) };
+  });
+  return { app: createApp(ctx), ctx };
 }
 
 async function queueDepth(app: ReturnType<typeof createApp>): Promise<number> {

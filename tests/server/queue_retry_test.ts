@@ -245,7 +245,7 @@ Deno.test("a verdict run's retried action settles the stored verdict run", async
 
 /** Signs in to the console and GETs `path`'s HTML. */
 async function consolePage(test: TestApp, path: string): Promise<string> {
-  const app = createConsole({ kv: test.kv, config: test.config, services: test.ctx.services });
+  const app = createConsole(test.ctx);
   const cookies = new Map<string, string>();
   const request = async (url: string, init: RequestInit = {}) => {
     const headers = new Headers(init.headers);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createApp } from "../../server/app.ts";
+import { createAppContext } from "../../services/context.ts";
 import {
   SIGN_IN_ATTEMPTS,
   SIGN_IN_WINDOW_MS,
@@ -32,13 +33,13 @@ Deno.test("Console sign-in: 10 attempts a minute per address, then 429 with Retr
   let now = Date.parse("2026-12-01T10:00:00Z");
   await using test = await startTestApp({ env: { FLOWGATE_TRUSTED_PROXIES: "10.9.9.9" } });
   // An app on the test's KV with a clock the test moves.
-  const app = createApp({
+  const app = createApp(createAppContext({
     kv: test.kv,
     config: test.config,
     services: test.ctx.services,
     clock: () => now,
     proxy: null,
-  });
+  }));
   const signIn = (address: string, token = "wrong-token", forwardedFor?: string) =>
     app.request("/sign-in", {
       method: "POST",

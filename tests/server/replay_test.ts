@@ -34,8 +34,10 @@ nodes:
 
 Deno.test("replayWithDiff() shows the decision a workflow change flipped, without outbound calls when dry", async (t) => {
   await using sink = startWebhookSink();
-  await using test = await startTestApp({ env: { FLOWGATE_OUTBOUND_ALLOW: "127.0.0.1/32" } });
-  test.ctx.services.outboundFetch = createOutboundFetch({ allow: ["127.0.0.1/32"] });
+  await using test = await startTestApp({
+    env: { FLOWGATE_OUTBOUND_ALLOW: "127.0.0.1/32" },
+    services: { outboundFetch: createOutboundFetch({ allow: ["127.0.0.1/32"] }) },
+  });
   const stored = await createWorkflow(
     test.kv,
     parseWorkflowYaml(workflowYaml(sink.url), { catalog: MODULE_CATALOG }),

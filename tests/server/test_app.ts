@@ -1,19 +1,21 @@
 /**
- * A Flowgate app on a fresh `:memory:` KV for route tests: config from a plain record, module
- * services with every integration off (unless a test passes its own), an admin token, and the
- * connection info `Deno.serve` would pass as `c.env`.
+ * A Flowgate app on a fresh `:memory:` KV for route tests, wired as `main.ts` wires it: one app
+ * context (`createAppContext`), the chat on it, the app over both. Config from a plain record,
+ * module services with every integration off (unless a test passes its own), an admin token, and
+ * the connection info `Deno.serve` would pass as `c.env`.
  *
  * @module
  */
 
 import { offlineServices } from "../../modules/offline_services.ts";
 import type { Hono } from "hono";
+import { type Chat, type ChatOptions, createChat } from "../../bot/chat_routes.ts";
 import type { ModuleLookup } from "../../engine/walker.ts";
 import type { ModuleServices } from "../../engine/module_services.ts";
 import { ensureAdminToken } from "../../store/admin_token.ts";
-import { createApp, resolveAppContext } from "../../server/app.ts";
+import { createApp } from "../../server/app.ts";
 import { type Config, loadConfig } from "../../services/config.ts";
-import type { AppContext, AppEnv } from "../../services/context.ts";
+import { type AppContext, type AppEnv, createAppContext } from "../../services/context.ts";
 import { Metrics } from "../../services/metrics.ts";
 import type { MispModulesProxy } from "../../services/misp_modules_proxy.ts";
 
@@ -32,6 +34,15 @@ export interface TestAppOptions {
   services?: Partial<ModuleServices>;
   proxy?: MispModulesProxy | null;
   modules?: ModuleLookup;
+  /** Build the approval service over the KV and `services.misp`, as `main.ts` does. */
+  approvals?: boolean;
+  /** Chat bot options (bot ids, Web API retries), so no platform call is made. */
+  chat?: ChatOptions;
+  /**
+   * Post the cards of blocked runs to chat, as `main.ts` does (default true); the chat harness
+   * announces by hand.
+   */
+  announce?: boolean;
 }
 
 /** A running test app; `await using` closes its KV. */
@@ -39,7 +50,10 @@ export interface TestApp extends AsyncDisposable {
   app: Hono<AppEnv>;
   kv: Deno.Kv;
   config: Config;
+  /** The one context of the app (and of the chat). */
   ctx: AppContext;
+  /** The chat bots the app mounts (none configured unless `env` sets them). */
+  chat: Chat;
   /** `app.request` with the admin token and loopback env set. */
   admin(path: string, init?: RequestInit): Promise<Response>;
   /** `app.request` from loopback without credentials. */
@@ -57,16 +71,18 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   };
   const config = loadConfig((name) => env[name]);
   await ensureAdminToken(kv, config.adminToken);
-  const deps = {
+  const ctx = createAppContext({
     kv,
     config,
     services: offlineServices(options.services),
     metrics: new Metrics(),
     proxy: options.proxy ?? null,
     ...(options.modules ? { modules: options.modules } : {}),
-  };
-  const app = createApp(deps);
-  const ctx = resolveAppContext(deps);
+    ...(options.approvals ? { approvals: true } : {}),
+  });
+  const chat = createChat(ctx, options.chat);
+  if (options.announce ?? true) ctx.announcements.subscribe(chat.announceBlockedRun);
+  const app = createApp(ctx, { chatWebhooks: chat.webhooks });
   const request = (path: string, init?: RequestInit) =>
     Promise.resolve(app.request(path, init, LOOPBACK_ENV));
   return {
@@ -74,6 +90,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     kv,
     config,
     ctx,
+    chat,
     request,
     admin(path, init = {}) {
       const headers = new Headers(init.headers);

@@ -6,6 +6,7 @@ import { MAX_RUN_EVENT_INFO_CHARS } from "../../store/keys.ts";
 import { getRun, getRunInput, listRuns, type RunToSave } from "../../store/runs.ts";
 import { createWorkflow } from "../../store/workflows.ts";
 import { createApp } from "../../server/app.ts";
+import { createAppContext } from "../../services/context.ts";
 import { loadConfig } from "../../services/config.ts";
 import { GroupCommitter } from "../../services/group_commit.ts";
 import { Metrics } from "../../services/metrics.ts";
@@ -161,13 +162,13 @@ Deno.test("/query still blocks when the run cannot be stored, and counts the fai
   ], "blocker");
   await createWorkflow(kv, stop, { actor: "test", sourceFormat: "yaml" });
   const metrics = new Metrics();
-  const app = createApp({
+  const app = createApp(createAppContext({
     kv: failingRunWrites(kv),
     config,
     services: offlineServices(),
     metrics,
     proxy: null,
-  });
+  }));
   const lines: string[] = [];
   const previous = setLogSink((line) => lines.push(line));
   try {

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { ulid } from "ulid";
-import { addDeadLetter, deleteDeadLetter, listDeadLetters } from "../../store/dead_letters.ts";
+import {
+  addDeadLetter,
+  countDeadLetters,
+  deleteDeadLetter,
+  listDeadLetters,
+  MAX_COUNTED_DEAD_LETTERS,
+} from "../../store/dead_letters.ts";
 import { NotFoundError } from "../../store/errors.ts";
 
 Deno.test("addDeadLetter() records letters that listDeadLetters() pages and deleteDeadLetter() drops", async () => {
@@ -38,4 +44,20 @@ Deno.test("listDeadLetters() shows a message the queue gave up on as kind queue"
   assert.deepEqual(letter?.payload, message);
   await deleteDeadLetter(kv, id);
   assert.deepEqual((await listDeadLetters(kv)).items, []);
+});
+
+Deno.test("countDeadLetters() counts up to a limit and says when there are more", async (t) => {
+  using kv = await Deno.openKv(":memory:");
+  await t.step("an empty store", async () => {
+    assert.deepEqual(await countDeadLetters(kv), { count: 0, more: false });
+  });
+  for (let i = 0; i < 3; i++) {
+    await addDeadLetter(kv, { kind: "intake", payload: { i }, error: "boom", attempts: 5 });
+  }
+  await t.step("under, at and over the limit", async () => {
+    assert.deepEqual(await countDeadLetters(kv), { count: 3, more: false });
+    assert.deepEqual(await countDeadLetters(kv, 3), { count: 3, more: false });
+    assert.deepEqual(await countDeadLetters(kv, 2), { count: 2, more: true });
+  });
+  assert.equal(MAX_COUNTED_DEAD_LETTERS, 10_000);
 });
