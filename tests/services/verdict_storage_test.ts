@@ -24,7 +24,7 @@ import {
   mispQuery,
   realEvent,
   startTestApp,
-} from "./test_app.ts";
+} from "../server/test_app.ts";
 
 /** The README's own workflow: block tlp:red publications, naming the event. */
 const BLOCK_RED_YAML = `

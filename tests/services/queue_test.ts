@@ -9,7 +9,7 @@ import { createWorkflow } from "../../store/workflows.ts";
 import { acceptIntake } from "../../services/intake.ts";
 import { createQueueHandler } from "../../services/queue.ts";
 import { fakeAction, node, workflowOf } from "../engine/fake_modules.ts";
-import { realEvent, startTestApp, waitFor } from "./test_app.ts";
+import { realEvent, startTestApp, waitFor } from "../server/test_app.ts";
 
 /** The registry plus test modules. */
 function withModules(...extra: WorkflowModule[]): ModuleLookup {

@@ -22,7 +22,7 @@ import {
   startTestApp,
   type TestApp,
   waitFor,
-} from "./test_app.ts";
+} from "../server/test_app.ts";
 
 function withModules(...extra: WorkflowModule[]): ModuleLookup {
   const byId = new Map(extra.map((module) => [module.descriptor.id, module]));

@@ -8,7 +8,7 @@ import { acceptIntake } from "../../services/intake.ts";
 import { createQueueHandler } from "../../services/queue.ts";
 import { decideVerdict, verdictBody } from "../../services/verdict.ts";
 import { descriptor, fakeAction, node, workflowOf } from "../engine/fake_modules.ts";
-import { mispQuery, realEvent, startTestApp } from "./test_app.ts";
+import { mispQuery, realEvent, startTestApp } from "../server/test_app.ts";
 
 function withModules(...extra: WorkflowModule[]): ModuleLookup {
   const byId = new Map(extra.map((module) => [module.descriptor.id, module]));

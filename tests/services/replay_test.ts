@@ -8,7 +8,7 @@ import { claimReplaySlot, countReplays, MAX_REPLAYS_PER_RUN } from "../../store/
 import { getRun, listRuns } from "../../store/runs.ts";
 import { createWorkflow, replaceWorkflow } from "../../store/workflows.ts";
 import { startWebhookSink } from "../fakes/webhook_sink.ts";
-import { mispQuery, realEvent, startTestApp } from "./test_app.ts";
+import { mispQuery, realEvent, startTestApp } from "../server/test_app.ts";
 
 /** Blocks tlp:red publications after telling a webhook; `tag` replaces tlp:red. */
 function workflowYaml(hookUrl: string, tag = "tlp:red"): string {

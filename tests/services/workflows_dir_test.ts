@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { getWorkflow, listWorkflows } from "../../store/workflows.ts";
 import { syncWorkflowsDir, watchWorkflowsDir } from "../../services/workflows_dir.ts";
-import { startTestApp, waitFor } from "./test_app.ts";
+import { startTestApp, waitFor } from "../server/test_app.ts";
 
 const EXAMPLE = new URL("../../examples/block-enrichment-tlp-red-pap-red.yaml", import.meta.url);
 
