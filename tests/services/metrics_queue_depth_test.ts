@@ -8,7 +8,13 @@ import { acceptIntake } from "../../services/intake.ts";
 import { Metrics } from "../../services/metrics.ts";
 import { createQueueHandler, recoverUnfinishedIntakes } from "../../services/queue.ts";
 import { node, workflowOf } from "../engine/fake_modules.ts";
-import { ADMIN_TOKEN, LOOPBACK_ENV, realEvent, startTestApp, type TestApp } from "../server/test_app.ts";
+import {
+  ADMIN_TOKEN,
+  LOOPBACK_ENV,
+  realEvent,
+  startTestApp,
+  type TestApp,
+} from "../server/test_app.ts";
 
 /** Another Flowgate process on the same KV: fresh in-process metrics. */
 function restart(test: TestApp) {
