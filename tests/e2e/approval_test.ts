@@ -5,20 +5,13 @@
  */
 
 import assert from "node:assert/strict";
+import { type ChatCardRecord, getChatCard } from "../../store/chat_cards.ts";
 import { putChatRole, putChatVenue } from "../../store/chat_roles.ts";
 import { type FakeMisp, startFakeMisp } from "../fakes/misp_server.ts";
 import { startTelegramApi, type TelegramApi } from "../fakes/telegram_api.ts";
 import { amberEvent, approvalWorkflowYaml, PUBLISHER } from "../fixtures/approval_setup.ts";
 import { type FlowgateProcess, startFlowgate } from "../fixtures/flowgate_process.ts";
-
-/** Polls `done` every 50 ms for up to 10 s. */
-async function waitFor(done: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error("Condition not met within 10 s");
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+import { waitFor } from "../fixtures/wait_for.ts";
 
 const ADMIN_TOKEN = "e2e-approval-admin-token-0123456789";
 const TELEGRAM_TOKEN = "6161:E2E-approval-token";
@@ -28,6 +21,8 @@ interface Gate extends AsyncDisposable {
   misp: FakeMisp;
   telegram: TelegramApi;
   flowgate: FlowgateProcess;
+  /** The chat card of a run as Flowgate stored it (read from its KV file), or null. */
+  chatCard(runId: string): Promise<ChatCardRecord | null>;
   /** Kills Flowgate with SIGKILL and starts it again on the same KV. */
   restart(): Promise<void>;
   api(path: string, init?: RequestInit): Promise<Response>;
@@ -96,6 +91,12 @@ async function startGate(params: Record<string, string> = {}): Promise<Gate> {
     get flowgate() {
       return flowgate;
     },
+    async chatCard(runId) {
+      // A read beside the running process: SQLite serialises access (Deno KV retries while the
+      // file is busy), and Flowgate's one-process lock is `<kv>.lock`, which this does not take.
+      using kv = await Deno.openKv(kvPath);
+      return await getChatCard(kv, runId);
+    },
     async restart() {
       await flowgate.kill9();
       flowgate = await start();
@@ -160,17 +161,31 @@ async function approvalOf(gate: Gate, id: string): Promise<Record<string, unknow
   return await response.json();
 }
 
+/**
+ * Waits until Flowgate has stored the message id of the approval's Telegram card. The card is
+ * posted in the background after the verdict and its id stored only once Telegram answered, so
+ * the fake seeing the card is not enough: a kill -9 in between leaves a card Flowgate cannot edit.
+ */
+async function waitForStoredCard(gate: Gate, approvalId: string): Promise<void> {
+  const runId = String((await approvalOf(gate, approvalId)).run_id);
+  await waitFor(async () => ((await gate.chatCard(runId))?.messages.length ?? 0) > 0, {
+    what: `the Telegram card of run "${runId}" stored`,
+    intervalMs: 50,
+  });
+}
+
 Deno.test("e2e: a tlp:amber publication waits for approval, survives a restart and is published once", async (t) => {
   await using gate = await startGate();
   const id = approvalIdOf(await gate.publish());
   assert.equal(gate.misp.event("1")?.published, false);
 
   await t.step("a card with Approve and Deny goes to the Telegram group", async () => {
-    await waitFor(() => gate.telegram.messages.length > 0);
+    await waitFor(() => gate.telegram.messages.length > 0, { what: "the approval card" });
     const card = gate.telegram.messages[0]!;
     assert.equal(String(card.chat_id), TELEGRAM_GROUP);
     assert.match(String(card.text), /Awaiting approval/);
     assert.match(JSON.stringify(card.reply_markup), /Approve/);
+    await waitForStoredCard(gate, id);
   });
 
   await t.step("the approval is listed pending, linked to its parked run", async () => {
@@ -216,10 +231,12 @@ Deno.test("e2e: a tlp:amber publication waits for approval, survives a restart a
       const runs = await (await gate.api("/runs?outcome=success")).json();
       assert.equal(runs.items.length, 1);
       assert.equal(runs.items[0].event.uuid, "5c6ab833-676c-42f3-95d2-034f0a00020f");
-      await waitFor(() =>
-        gate.telegram.calls.some((call) =>
-          call.method === "editMessageText" && /Approved/.test(String(call.payload.text))
-        )
+      await waitFor(
+        () =>
+          gate.telegram.calls.some((call) =>
+            call.method === "editMessageText" && /Approved/.test(String(call.payload.text))
+          ),
+        { what: "the card edited to Approved" },
       );
     },
   );
@@ -247,27 +264,38 @@ Deno.test("e2e: a tlp:amber publication waits for approval, survives a restart a
 Deno.test("e2e: an unanswered approval times out as denied, even across a restart", async () => {
   await using gate = await startGate({ timeout_seconds: '"2"', reminder_seconds: '"0"' });
   const id = approvalIdOf(await gate.publish());
-  await waitFor(() => gate.telegram.messages.length > 0);
+  await waitForStoredCard(gate, id);
+  const killedAt = Date.now();
   await gate.restart();
-  const deadline = Date.now() + 15_000;
-  // Done once the decision is recorded and MISP's state was checked after it.
-  const settled = (approval: Record<string, unknown>) =>
-    (approval.history as { type: string }[]).at(-1)?.type === "state-check";
-  let approval = await approvalOf(gate, id);
-  while (!settled(approval) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  // Done once the decision is recorded and MISP's state was checked after it. Under load the
+  // restart alone can outlast the 2 s timeout, so wait for that state, not for a time.
+  let approval: Record<string, unknown> = {};
+  await waitFor(async () => {
     approval = await approvalOf(gate, id);
-  }
+    return (approval.history as { type: string }[]).at(-1)?.type === "state-check";
+  }, {
+    what: `approval "${id}" timed out and checked against MISP`,
+    timeoutMs: 30_000,
+    intervalMs: 100,
+  });
+  const timedOutAt = (approval.history as { type: string; at: string }[])
+    .find((entry) => entry.type === "timeout")?.at;
+  assert.ok(
+    timedOutAt !== undefined && Date.parse(timedOutAt) >= killedAt,
+    `approval "${id}" timed out at ${timedOutAt}, before the restart: nothing crossed it`,
+  );
   assert.equal(approval.state, "denied");
   assert.equal((approval.decision as { actor: string }).actor, "flowgate:timeout");
   const types = (approval.history as { type: string }[]).map((entry) => entry.type);
   assert.deepEqual(types, ["created", "timeout", "denied", "state-check"]);
   assert.equal(gate.publishCalls(), 1);
   assert.equal(gate.misp.event("1")?.published, false);
-  await waitFor(() =>
-    gate.telegram.calls.some((call) =>
-      call.method === "editMessageText" && /Denied/.test(String(call.payload.text))
-    )
+  await waitFor(
+    () =>
+      gate.telegram.calls.some((call) =>
+        call.method === "editMessageText" && /Denied/.test(String(call.payload.text))
+      ),
+    { what: "the card edited to Denied" },
   );
 });
 
@@ -284,7 +312,7 @@ Deno.test("e2e: a dry replay with diff makes no outbound call", async () => {
   });
   assert.equal(changed.status, 200);
   await changed.body?.cancel();
-  await waitFor(() => gate.telegram.messages.length > 0);
+  await waitFor(() => gate.telegram.messages.length > 0, { what: "the approval card" });
   const requests = gate.misp.requests.length;
   const chatCalls = gate.telegram.requests.length;
   const approvals = (await (await gate.api("/approvals")).json()).items.length;

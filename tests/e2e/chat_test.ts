@@ -18,7 +18,8 @@ import { RED_GATE_YAML, slackSignature } from "../bot/chat_harness.ts";
 import { startSlackApi } from "../fakes/slack_api.ts";
 import { startTelegramApi } from "../fakes/telegram_api.ts";
 import { offlineServices } from "../../modules/offline_services.ts";
-import { LOOPBACK_ENV, realEvent, waitFor } from "../server/test_app.ts";
+import { waitFor } from "../fixtures/wait_for.ts";
+import { LOOPBACK_ENV, realEvent } from "../server/test_app.ts";
 
 const ADMIN_TOKEN = "e2e-admin-token-0123456789";
 const SIGNING_SECRET = "e2e-signing-secret";
@@ -174,7 +175,9 @@ Deno.test("chat end to end: commands, roles, announcements, buttons and refusals
     "a signed Slack /flowgate list and a Telegram /list answer with the workflows",
     async () => {
       assert.equal((await slash("list", "URESP")).status, 200);
-      await waitFor(() => Promise.resolve(respondsTo(`r${trigger}`) !== undefined));
+      await waitFor(() => respondsTo(`r${trigger}`) !== undefined, {
+        what: "the answer to /flowgate list",
+      });
       assert.match(String(respondsTo(`r${trigger}`)!.payload.text), /red-gate · event-publish/);
       assert.equal((await tgText("/list", 502)).status, 200);
       const sent = telegram.calls.filter((call) => call.method === "sendMessage").at(-1);
@@ -186,16 +189,15 @@ Deno.test("chat end to end: commands, roles, announcements, buttons and refusals
   await t.step("a blocking run produces a card in both chats", async () => {
     const response = await query(await redEvent());
     assert.match((await response.json()).error, /Publication blocked: tlp:red/);
-    await waitFor(() =>
-      Promise.resolve(
-        slack.calls.some((call) => call.method === "chat.postMessage") &&
-          telegram.calls.some((call) =>
-            call.method === "sendMessage" &&
-            String(call.payload.text).includes("Blocked: red-gate")
-          ),
-      )
-    );
+    // The cards are posted in the background after the verdict, then their message ids stored:
+    // the fakes seeing the posts is not enough for the buttons of the next step.
     blockedRunId = (await listRuns(kv, { outcome: "blocked" })).items[0]!.id;
+    await waitFor(async () => {
+      const messages = (await getChatCard(kv, blockedRunId))?.messages ?? [];
+      return ["slack", "telegram"].every((platform) =>
+        messages.some((message) => message.platform === platform)
+      );
+    }, { what: `the Slack and Telegram cards of run "${blockedRunId}" stored` });
     const card = JSON.stringify(slack.calls.find((call) => call.method === "chat.postMessage"));
     assert.match(card, /Blocked: red-gate/);
     assert.match(card, /TLP:RED content withheld from this chat/);
@@ -232,7 +234,9 @@ Deno.test("chat end to end: commands, roles, announcements, buttons and refusals
         });
       };
       assert.equal((await press()).status, 200);
-      await waitFor(() => Promise.resolve(respondsTo("press") !== undefined));
+      await waitFor(() => respondsTo("press") !== undefined, {
+        what: "the answer to the Replay button",
+      });
       assert.equal((await press()).status, 200);
 
       const callback = {
@@ -268,7 +272,9 @@ Deno.test("chat end to end: commands, roles, announcements, buttons and refusals
     "disable is refused to a responder, works for an admin, and the workflow stops",
     async () => {
       await slash("disable red-gate", "URESP");
-      await waitFor(() => Promise.resolve(respondsTo(`r${trigger}`) !== undefined));
+      await waitFor(() => respondsTo(`r${trigger}`) !== undefined, {
+        what: "the answer to /flowgate disable",
+      });
       assert.match(String(respondsTo(`r${trigger}`)!.payload.text), /needs the admin role/);
       assert.match((await (await query(await redEvent())).json()).error, /tlp:red/);
       // That block is announced too; let its cards land before counting calls again.
@@ -276,11 +282,11 @@ Deno.test("chat end to end: commands, roles, announcements, buttons and refusals
         telegram.calls.filter((call) =>
           call.method === "sendMessage" && String(call.payload.text).includes("Blocked: red-gate")
         ).length;
-      await waitFor(() =>
-        Promise.resolve(
+      await waitFor(
+        () =>
           slack.calls.filter((call) => call.method === "chat.postMessage").length === 2 &&
-            blockedCards() === 2,
-        )
+          blockedCards() === 2,
+        { what: "the second block's cards in Slack and Telegram" },
       );
       await tgText("/disable red-gate for 2h", 501);
       assert.match(
