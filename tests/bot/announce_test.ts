@@ -7,7 +7,8 @@ import { getRun, listRuns } from "../../store/runs.ts";
 import { createWorkflow } from "../../store/workflows.ts";
 import { decideVerdict } from "../../services/verdict.ts";
 import { node, workflowOf } from "../engine/fake_modules.ts";
-import { realEvent, waitFor } from "../server/test_app.ts";
+import { realEvent } from "../server/test_app.ts";
+import { waitFor } from "../fixtures/wait_for.ts";
 import {
   type ChatHarness,
   SLACK_CHANNEL,

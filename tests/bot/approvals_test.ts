@@ -8,7 +8,7 @@ import { getRun } from "../../store/runs.ts";
 import { createWorkflow } from "../../store/workflows.ts";
 import { decideVerdict } from "../../services/verdict.ts";
 import { amberEvent, approvalWorkflowYaml } from "../fixtures/approval_setup.ts";
-import { waitFor } from "../server/test_app.ts";
+import { waitFor } from "../fixtures/wait_for.ts";
 import {
   type ChatHarness,
   SLACK_ADMIN,

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { listAudit } from "../../store/audit.ts";
 import { createWorkflow, getWorkflow } from "../../store/workflows.ts";
 import { node, workflowOf } from "../engine/fake_modules.ts";
-import { waitFor } from "../server/test_app.ts";
+import { waitFor } from "../fixtures/wait_for.ts";
 import {
   SIGNING_SECRET,
   SLACK_ADMIN,

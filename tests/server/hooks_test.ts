@@ -3,7 +3,8 @@ import { createOutboundFetch } from "../../modules/action/lib/outbound.ts";
 import { getRun } from "../../store/runs.ts";
 import { createQueueHandler } from "../../services/queue.ts";
 import { startWebhookSink } from "../fakes/webhook_sink.ts";
-import { HOOK_TOKEN, realEvent, startTestApp, waitFor } from "./test_app.ts";
+import { HOOK_TOKEN, realEvent, startTestApp } from "./test_app.ts";
+import { waitFor } from "../fixtures/wait_for.ts";
 
 const NOTIFY_YAML = (url: string) => `
 name: notify-after-save

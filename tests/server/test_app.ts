@@ -156,12 +156,3 @@ export async function mispQuery(
     body: JSON.stringify({ module, data, params: {} }),
   });
 }
-
-/** Polls `done()` every 20 ms until it is true; throws after `timeoutMs`. */
-export async function waitFor(done: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`Condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

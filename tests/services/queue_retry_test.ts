@@ -21,8 +21,8 @@ import {
   realEvent,
   startTestApp,
   type TestApp,
-  waitFor,
 } from "../server/test_app.ts";
+import { waitFor } from "../fixtures/wait_for.ts";
 
 function withModules(...extra: WorkflowModule[]): ModuleLookup {
   const byId = new Map(extra.map((module) => [module.descriptor.id, module]));
@@ -83,7 +83,7 @@ Deno.test("an acknowledged webhook with a 100,000-character info gets its run st
   const { run_ids: runIds } = await response.json();
   assert.equal(runIds.length, 1);
 
-  await waitFor(async () => (await getRun(test.kv, runIds[0])) !== null, 3_000);
+  await waitFor(async () => (await getRun(test.kv, runIds[0])) !== null, { timeoutMs: 3_000 });
   const run = await getRun(test.kv, runIds[0]);
   assert.equal(run?.outcome, "success");
   assert.match(
@@ -184,7 +184,9 @@ Deno.test("a retried action is an attempt of its run: retrying, then success, no
     actor: { kind: "webhook" },
   });
 
-  await waitFor(async () => (await getRun(test.kv, runId!))?.outcome === "retrying", 3_000);
+  await waitFor(async () => (await getRun(test.kv, runId!))?.outcome === "retrying", {
+    timeoutMs: 3_000,
+  });
   const retrying = await getRun(test.kv, runId!);
   assert.equal(retrying?.attempts?.length, 1);
   assert.equal(retrying?.attempts?.[0]?.ok, false);
@@ -194,7 +196,9 @@ Deno.test("a retried action is an attempt of its run: retrying, then success, no
     runId,
   ]);
 
-  await waitFor(async () => (await getRun(test.kv, runId!))?.outcome === "success", 5_000);
+  await waitFor(async () => (await getRun(test.kv, runId!))?.outcome === "success", {
+    timeoutMs: 5_000,
+  });
   const run = await getRun(test.kv, runId!);
   assert.deepEqual(run?.attempts?.map((a) => [a.attempt, a.node_id, a.ok]), [
     [1, "send", false],
@@ -237,7 +241,9 @@ Deno.test("a verdict run's retried action settles the stored verdict run", async
   assert.deepEqual(await response.json(), { data: true });
   const [summary] = (await listRuns(test.kv)).items;
   assert.equal(summary?.outcome, "retrying");
-  await waitFor(async () => (await getRun(test.kv, summary!.id))?.outcome === "success", 8_000);
+  await waitFor(async () => (await getRun(test.kv, summary!.id))?.outcome === "success", {
+    timeoutMs: 8_000,
+  });
   assert.equal((await listRuns(test.kv)).items.length, 1);
   test.kv.close();
   await listener;

@@ -9,7 +9,8 @@ import { createWorkflow } from "../../store/workflows.ts";
 import { acceptIntake } from "../../services/intake.ts";
 import { createQueueHandler } from "../../services/queue.ts";
 import { fakeAction, node, workflowOf } from "../engine/fake_modules.ts";
-import { realEvent, startTestApp, waitFor } from "../server/test_app.ts";
+import { realEvent, startTestApp } from "../server/test_app.ts";
+import { waitFor } from "../fixtures/wait_for.ts";
 
 /** The registry plus test modules. */
 function withModules(...extra: WorkflowModule[]): ModuleLookup {
@@ -105,7 +106,9 @@ Deno.test("a transiently failing action is retried with backoff, then dead-lette
   await acceptIntake(test.ctx, "event-after-save", await realEvent(), {
     actor: { kind: "webhook" },
   });
-  await waitFor(async () => (await listDeadLetters(test.kv)).items.length === 1, 10_000);
+  await waitFor(async () => (await listDeadLetters(test.kv)).items.length === 1, {
+    timeoutMs: 10_000,
+  });
   assert.deepEqual(calls, ["send", "send", "send"]);
   const [letter] = (await listDeadLetters(test.kv)).items;
   assert.equal(letter!.kind, "action-retry");

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { getWorkflow, listWorkflows } from "../../store/workflows.ts";
 import { syncWorkflowsDir, watchWorkflowsDir } from "../../services/workflows_dir.ts";
-import { startTestApp, waitFor } from "../server/test_app.ts";
+import { startTestApp } from "../server/test_app.ts";
+import { waitFor } from "../fixtures/wait_for.ts";
 
 const EXAMPLE = new URL("../../examples/block-enrichment-tlp-red-pap-red.yaml", import.meta.url);
 
