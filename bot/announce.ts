@@ -116,7 +116,13 @@ export async function announceRun(core: ChatCore, run: RunRecord): Promise<ChatM
       });
     }
   }
-  if (posted.length > 0) await addChatCardMessages(core.ctx.kv, run.id, posted);
+  if (posted.length > 0) {
+    await addChatCardMessages(core.ctx.kv, run.id, posted);
+    // A decision taken while the cards were being posted found no card to edit: catch up now.
+    if (approval?.state === "pending" && (await approvalOf(core, run))?.state !== "pending") {
+      await refreshCard(core, run.id);
+    }
+  }
   return posted;
 }
 

@@ -123,3 +123,35 @@ Deno.test("approve by command: a user without a role is refused, an admin approv
     /Approved: by slack:U0ADMIN/,
   );
 });
+
+Deno.test("a decision taken while the card is being posted still reaches every copy", async () => {
+  await using h = await startChatHarness({ approvals: true });
+  const workflow = parseWorkflowYaml(await approvalWorkflowYaml(), { catalog: MODULE_CATALOG });
+  await createWorkflow(h.test.kv, workflow, { actor: "test", sourceFormat: "yaml" });
+  const verdict = await decideVerdict(h.test.ctx, "event-publish", await amberEvent(), {
+    actor: { kind: "misp" },
+  });
+  const run = (await getRun(h.test.kv, verdict.runIds[0]!))!;
+  const [approval] = await listApprovals(h.test.kv);
+  // The API denies while the Telegram copy is on its way, before any message id is stored.
+  const telegram = h.chat.core.senders.get("telegram")!;
+  h.chat.core.senders.set("telegram", {
+    ...telegram,
+    async postCard(chatId, card) {
+      await h.test.ctx.approvals!.decide(approval!.id, {
+        actor: "api:admin",
+        role: "admin",
+        decision: "deny",
+      });
+      return await telegram.postCard(chatId, card);
+    },
+  });
+  await announceRun(h.chat.core, run);
+  const telegramEdit = h.telegram.calls.filter((c) => c.method === "editMessageText");
+  assert.equal(telegramEdit.length, 1);
+  assert.match(String(telegramEdit[0]!.payload.text), /Approval:<\/b> \w+: denied/);
+  assert.equal(telegramEdit[0]!.payload.reply_markup, undefined);
+  const slackEdit = h.slack.calls.filter((c) => c.method === "chat.update");
+  assert.equal(slackEdit.length, 1);
+  assert.ok(!JSON.stringify(slackEdit[0]!.payload.blocks).includes('"type":"actions"'));
+});
