@@ -7,13 +7,12 @@ import {
   runCommand,
 } from "../../bot/commands.ts";
 import type { ChatCore, ChatIdentity } from "../../bot/core.ts";
-import { putChatRole, putChatVenue } from "../../store/chat_roles.ts";
 import { listRuns } from "../../store/runs.ts";
 import { decideVerdict } from "../../services/verdict.ts";
 import { realEvent, startTestApp, type TestApp } from "../server/test_app.ts";
+import { putChatRole } from "../../store/chat_roles.ts";
 import { RED_GATE_YAML } from "./chat_harness.ts";
-
-const ROOM = "C0ROOM";
+import { openCommandRoom, ROOM } from "./command_room.ts";
 
 async function setup(test: TestApp): Promise<ChatCore> {
   const response = await test.admin("/api/workflows", {
@@ -22,25 +21,7 @@ async function setup(test: TestApp): Promise<ChatCore> {
     body: RED_GATE_YAML,
   });
   assert.equal(response.status, 201, await response.text());
-  for (const [user, role] of [["UV", "viewer"], ["UR", "responder"], ["UA", "admin"]] as const) {
-    await putChatRole(test.kv, {
-      platform: "slack",
-      "user_id": user,
-      role,
-      "granted_by": "test",
-      "granted_at": new Date().toISOString(),
-    });
-  }
-  await putChatVenue(test.kv, {
-    platform: "slack",
-    "chat_id": ROOM,
-    commands: true,
-    announce: false,
-    "max_tlp": "amber",
-    "updated_by": "test",
-    "updated_at": new Date().toISOString(),
-  });
-  return { ctx: test.ctx, senders: new Map(), watchedApprovals: new WeakSet() };
+  return await openCommandRoom(test);
 }
 
 function as(userId: string, chatId = ROOM): ChatIdentity {

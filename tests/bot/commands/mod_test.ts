@@ -7,12 +7,10 @@ import { COMMANDS } from "../../../bot/commands/mod.ts";
 import type { ChatCore, ChatIdentity } from "../../../bot/core.ts";
 import { hasRole } from "../../../bot/roles.ts";
 import { listAudit } from "../../../store/audit.ts";
-import { type ChatRole, putChatRole, putChatVenue } from "../../../store/chat_roles.ts";
+import type { ChatRole } from "../../../store/chat_roles.ts";
 import type { AuditEntry } from "../../../store/types.ts";
 import { startTestApp, type TestApp } from "../../server/test_app.ts";
-
-const ROOM = "C0ROOM";
-const USERS: Record<ChatRole, string> = { viewer: "UV", responder: "UR", admin: "UA" };
+import { openCommandRoom, ROOM, USERS } from "../command_room.ts";
 
 /** The chat surface as it stands: what each role may run, in help order. */
 const SURFACE: Record<ChatRole, string[]> = {
@@ -32,26 +30,8 @@ const SURFACE: Record<ChatRole, string[]> = {
   ],
 };
 
-async function setup(test: TestApp): Promise<ChatCore> {
-  for (const [role, user] of Object.entries(USERS)) {
-    await putChatRole(test.kv, {
-      platform: "slack",
-      "user_id": user,
-      role: role as ChatRole,
-      "granted_by": "test",
-      "granted_at": new Date().toISOString(),
-    });
-  }
-  await putChatVenue(test.kv, {
-    platform: "slack",
-    "chat_id": ROOM,
-    commands: true,
-    announce: false,
-    "max_tlp": "amber",
-    "updated_by": "test",
-    "updated_at": new Date().toISOString(),
-  });
-  return { ctx: test.ctx, senders: new Map(), watchedApprovals: new WeakSet() };
+function setup(test: TestApp): Promise<ChatCore> {
+  return openCommandRoom(test);
 }
 
 function as(userId: string): ChatIdentity {
