@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { createMispClient } from "../../modules/action/lib/misp_client.ts";
 import { createQueueHandler } from "../../services/queue.ts";
 import {
+  chatEnv,
   SIGNING_SECRET,
   SLACK_TOKEN,
   slackSignature,
@@ -116,12 +117,7 @@ async function startRouteApp(): Promise<RouteApp> {
     approvals: true,
     env: {
       FLOWGATE_MAX_BODY_BYTES: String(QUERY_HOOK_CAP),
-      SLACK_BOT_TOKEN: SLACK_TOKEN,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: `${slack.url}/api`,
-      TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN,
-      TELEGRAM_SECRET_TOKEN: TELEGRAM_SECRET,
-      TELEGRAM_API_ROOT: telegram.url,
+      ...chatEnv(slack, telegram),
     },
   });
   const workflowId = await saveWorkflowYaml(test, README_WORKFLOW_YAML);

@@ -6,12 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  SIGNING_SECRET,
-  SLACK_TOKEN,
-  TELEGRAM_SECRET,
-  TELEGRAM_TOKEN,
-} from "../bot/chat_harness.ts";
+import { chatEnv, SLACK_TOKEN, TELEGRAM_SECRET, TELEGRAM_TOKEN } from "../bot/chat_harness.ts";
 import { startSlackApi } from "../fakes/slack_api.ts";
 import { startTelegramApi } from "../fakes/telegram_api.ts";
 import { type FlowgateProcess, startFlowgate } from "../fixtures/flowgate_process.ts";
@@ -165,12 +160,7 @@ async function startServer(env: Record<string, string>): Promise<
       adminToken: ADMIN_TOKEN,
       hookToken: HOOK_TOKEN,
       env: {
-        SLACK_BOT_TOKEN: SLACK_TOKEN,
-        SLACK_SIGNING_SECRET: SIGNING_SECRET,
-        SLACK_API_URL: `${slack.url}/api`,
-        TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN,
-        TELEGRAM_SECRET_TOKEN: TELEGRAM_SECRET,
-        TELEGRAM_API_ROOT: telegram.url,
+        ...chatEnv(slack, telegram),
         ...env,
       },
     });

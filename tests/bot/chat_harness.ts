@@ -47,6 +47,21 @@ export const TELEGRAM_TOKEN = "4242:TEST-telegram-token";
 /** Telegram webhook secret token. */
 export const TELEGRAM_SECRET = "flowgate-secret_token-0123";
 /** The Slack channel and Telegram group used for commands and announcements. */
+/** The settings that point Flowgate's Slack and Telegram bots at the local fakes. */
+export function chatEnv(
+  slack: { url: string },
+  telegram: { url: string },
+): Record<string, string> {
+  return {
+    SLACK_BOT_TOKEN: SLACK_TOKEN,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: `${slack.url}/api`,
+    TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN,
+    TELEGRAM_SECRET_TOKEN: TELEGRAM_SECRET,
+    TELEGRAM_API_ROOT: telegram.url,
+  };
+}
+
 export const SLACK_CHANNEL = "C0SOC";
 export const TELEGRAM_CHAT = "-1001234";
 /** Users: an admin on each platform (from FLOWGATE_CHAT_ADMINS) and a responder on each. */
@@ -119,12 +134,7 @@ export async function startChatHarness(options: ChatHarnessOptions = {}): Promis
   });
   const test = await startTestApp({
     env: {
-      SLACK_BOT_TOKEN: SLACK_TOKEN,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: `${slack.url}/api`,
-      TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN,
-      TELEGRAM_SECRET_TOKEN: TELEGRAM_SECRET,
-      TELEGRAM_API_ROOT: telegram.url,
+      ...chatEnv(slack, telegram),
       FLOWGATE_CHAT_ADMINS: `slack:${SLACK_ADMIN},telegram:${TELEGRAM_ADMIN}`,
     },
     ...(options.approvals ? { approvals: true } : {}),
