@@ -8,8 +8,18 @@ import { loadWorkflow } from "./load_workflow.ts";
 
 const USAGE = "Usage: convert <file> --to yaml|misp [--out file] [--trigger ID]";
 
+const HELP = `${USAGE}
+
+Converts a workflow between Flowgate YAML and MISP workflow JSON (a blueprint converts too).
+
+Options:
+  --to yaml|misp  the format to write
+  --out FILE      write there instead of standard output
+  --trigger ID    the trigger of a blueprint that names none
+  --help, -h      this help`;
+
 async function main(): Promise<number> {
-  const args = parseArgs(Deno.args, { options: ["to", "out", "trigger"] });
+  const args = parseArgs(Deno.args, { options: ["to", "out", "trigger"], help: HELP });
   const [file, ...extra] = args.positional;
   const target = args.options.get("to");
   if (file === undefined || extra.length > 0 || target === undefined) throw new UsageError(USAGE);
@@ -17,6 +27,11 @@ async function main(): Promise<number> {
     throw new UsageError(`Unknown target format "${target}": expected "yaml" or "misp"`);
   }
   const { workflow } = await loadWorkflow(file, args.options.get("trigger"));
+  if (target === "misp" && workflow.trigger === null) {
+    throw new UsageError(
+      `Cannot convert "${file}" to misp: it has no trigger (a MISP workflow needs one); choose one with --trigger <id>`,
+    );
+  }
   let text: string;
   try {
     text = target === "yaml"

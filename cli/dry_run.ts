@@ -16,12 +16,30 @@ import {
   UsageError,
 } from "./cli_support.ts";
 import { offlineServices } from "../modules/offline_services.ts";
+import { createEnrichmentInputs } from "../modules/action/lib/enrichment_inputs.ts";
 import { loadWorkflow } from "./load_workflow.ts";
+import { KV_HELP } from "./kv_path.ts";
 import { isRunId, printStoredDryRun } from "./stored_run.ts";
 import { formatTraceTree, formatVerdict } from "./trace_tree.ts";
 
 const USAGE =
   "Usage: dry-run <workflow> <event.json | run-id> [--trigger ID] [--json], or dry-run <run-id> [--json]";
+
+const HELP = `${USAGE}
+
+Runs a workflow file on an event as MISP would send it, every action only recording what it would
+do, and prints the verdict and the trace. With a stored run id instead of the event, replays that
+run's exact input from the KV; with a run id alone, against the workflow version it ran with; and
+shows what changed from the stored run.
+
+Exit codes: 0 allowed, 1 blocked, 3 parked for approval, 2 error or bad input.
+
+Options:
+  --trigger ID  the trigger of a blueprint that names none
+  --json        print the run as JSON
+  --help, -h    this help
+
+${KV_HELP} (for run ids)`;
 
 async function readPayload(path: string): Promise<JsonObject> {
   const text = await readInput(path, "payload");
@@ -40,13 +58,37 @@ async function readPayload(path: string): Promise<JsonObject> {
   return json as JsonObject;
 }
 
+/** Exit code of a dry run that parked for approval (`require-approval`): neither allowed nor blocked. */
+const EXIT_PENDING_APPROVAL = 3;
+
+/** 0 allowed, 1 blocked, 2 error, 3 pending approval (README "Working with workflows…"). */
 function exitCode(result: RunResult): number {
-  if (result.outcome === "success") return 0;
-  return result.outcome === "blocked" ? 1 : EXIT_BAD_INPUT;
+  switch (result.outcome) {
+    case "success":
+      return 0;
+    case "blocked":
+      return 1;
+    case "pending-approval":
+      return EXIT_PENDING_APPROVAL;
+    default:
+      return EXIT_BAD_INPUT;
+  }
+}
+
+/**
+ * The misp-modules server whose listing tells enrichment nodes which attribute types each module
+ * takes (`FLOWGATE_MISP_MODULES_URL`), when the dry run may reach it (`--allow-net`); without it
+ * every attribute is shown as queried.
+ */
+function mispModulesUrl(): string | undefined {
+  const text = Deno.env.get("FLOWGATE_MISP_MODULES_URL")?.trim().replace(/\/+$/, "");
+  if (!text || !URL.canParse(text)) return undefined;
+  const host = new URL(text).host;
+  return Deno.permissions.querySync({ name: "net", host }).state === "granted" ? text : undefined;
 }
 
 async function main(): Promise<number> {
-  const args = parseArgs(Deno.args, { options: ["trigger"], flags: ["json"] });
+  const args = parseArgs(Deno.args, { options: ["trigger"], flags: ["json"], help: HELP });
   const [workflowPath, payloadPath, ...extra] = args.positional;
   const json = args.flags.has("json");
   if (workflowPath !== undefined && payloadPath === undefined && isRunId(workflowPath)) {
@@ -67,6 +109,11 @@ async function main(): Promise<number> {
   }
   if (isRunId(payloadPath)) return await printStoredDryRun(payloadPath, workflow, { json });
   const payload = await readPayload(payloadPath);
+  if (workflow.trigger === null) {
+    throw new UsageError(
+      `Workflow "${workflowPath}" has no trigger yet: choose one with --trigger <id> to dry-run it`,
+    );
+  }
   try {
     requireTrigger(workflow.trigger).normalize(payload);
   } catch (error) {
@@ -76,7 +123,10 @@ async function main(): Promise<number> {
       { cause: error },
     );
   }
-  const services = offlineServices();
+  const modulesUrl = mispModulesUrl();
+  const services = offlineServices(
+    modulesUrl ? { enrichmentInputs: createEnrichmentInputs(modulesUrl) } : {},
+  );
   const result = await runWorkflow(workflow, payload, {
     ...ENGINE_LOOKUPS,
     services,

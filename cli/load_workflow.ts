@@ -17,7 +17,8 @@ export interface LoadedWorkflow {
 }
 
 /**
- * Reads and parses `path` (YAML, MISP JSON or blueprint; `trigger` for blueprints that name none).
+ * Reads and parses `path` (YAML, MISP JSON or blueprint; `trigger` for blueprints that name none;
+ * without it such a blueprint loads as a trigger-less draft).
  *
  * @throws {UsageError} when the file cannot be read or parsed, or names an unknown trigger.
  */
@@ -33,7 +34,8 @@ export async function loadWorkflow(path: string, trigger?: string): Promise<Load
     const reason = error instanceof Error ? error.message : String(error);
     throw new UsageError(`Cannot load workflow "${path}": ${reason}`, { cause: error });
   }
-  if (!getTrigger(loaded.workflow.trigger)) {
+  // A trigger-less blueprint draft loads as it is; `validate` warns, `dry-run` needs --trigger.
+  if (loaded.workflow.trigger !== null && !getTrigger(loaded.workflow.trigger)) {
     throw new UsageError(
       `Cannot load workflow "${path}": unknown trigger "${loaded.workflow.trigger}"`,
     );

@@ -7,6 +7,15 @@ import { loadWorkflow } from "./load_workflow.ts";
 
 const USAGE = "Usage: validate <file> [--trigger ID]";
 
+const HELP = `${USAGE}
+
+Checks a workflow file (Flowgate YAML, MISP workflow JSON or a MISP blueprint) and lists every
+problem with its node and field. Exits 0 when valid, 1 when invalid, 2 on unreadable input.
+
+Options:
+  --trigger ID  the trigger of a blueprint that names none (e.g. event-publish)
+  --help, -h    this help`;
+
 function describeProblem(level: string, problem: ValidationProblem): string {
   const named = problem.node === undefined || problem.message.includes(`"${problem.node}"`);
   const place = named
@@ -16,7 +25,7 @@ function describeProblem(level: string, problem: ValidationProblem): string {
 }
 
 async function main(): Promise<number> {
-  const args = parseArgs(Deno.args, { options: ["trigger"] });
+  const args = parseArgs(Deno.args, { options: ["trigger"], help: HELP });
   const [file, ...extra] = args.positional;
   if (file === undefined || extra.length > 0) throw new UsageError(USAGE);
   const { workflow, format } = await loadWorkflow(file, args.options.get("trigger"));
@@ -25,7 +34,9 @@ async function main(): Promise<number> {
   for (const problem of warnings) printLine(describeProblem("warning", problem));
   const verdict = errors.length === 0 ? "valid" : "invalid";
   printLine(
-    `${file}: ${verdict} ${format} workflow "${workflow.name}" (trigger ${workflow.trigger}, ${workflow.nodes.length} nodes): ${errors.length} error(s), ${warnings.length} warning(s)`,
+    `${file}: ${verdict} ${format} workflow "${workflow.name}" (${
+      workflow.trigger === null ? "no trigger yet" : `trigger ${workflow.trigger}`
+    }, ${workflow.nodes.length} nodes): ${errors.length} error(s), ${warnings.length} warning(s)`,
   );
   return errors.length === 0 ? 0 : 1;
 }

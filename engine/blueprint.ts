@@ -1,6 +1,6 @@
 /**
  * MISP workflow blueprints (reference §2.3): reusable node fragments, imported as a whole workflow
- * for a trigger and exported in MISP's blueprint file format.
+ * for a trigger (or as a trigger-less draft) and exported in MISP's blueprint file format.
  *
  * @module
  */
@@ -44,13 +44,16 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * Imports a blueprint as a workflow: the trigger comes from `options.trigger`, the `[trigger-id]`
- * prefix of the description, or the blueprint's own trigger node. Blueprint trigger nodes are
- * skipped; nodes fed from outside the blueprint, or fed by nothing, hang off the new trigger (the
- * blueprint trigger's edges first, then node order); edges to missing nodes are dropped as MISP
- * does on insert.
+ * Imports a blueprint as a disabled workflow: MISP's editor drops a blueprint onto the canvas of
+ * the workflow being edited, so an imported blueprint never starts running by itself. The trigger
+ * comes from `options.trigger`, the `[trigger-id]` prefix of the description, or the blueprint's
+ * own trigger node. Blueprint trigger nodes are skipped; nodes fed from outside the blueprint, or
+ * fed by nothing, hang off the new trigger (the blueprint trigger's edges first, then node order);
+ * edges to missing nodes are dropped as MISP does on insert. A blueprint with no trigger at all
+ * (MISP's `curation-*` blueprints) becomes a trigger-less draft (`trigger: null`, no trigger
+ * node) to which `attachTrigger` later connects a trigger.
  *
- * @throws {WorkflowSyntaxError} when the JSON is not a blueprint or no trigger can be found.
+ * @throws {WorkflowSyntaxError} when the JSON is not a blueprint.
  * @throws {WorkflowLimitError} when it has more than `MAX_NODES` nodes (with the new trigger) or
  * params nested deeper than `MAX_DATA_DEPTH`.
  */
@@ -81,13 +84,6 @@ export function importBlueprint(json: unknown, options: ImportBlueprintOptions =
   const prefix = TRIGGER_PREFIX.exec(description);
   const trigger = options.trigger ?? prefix?.[1] ?? blueprintTriggers[0]?.node.module;
   const title = typeof record.name === "string" && record.name !== "" ? record.name : "blueprint";
-  if (trigger === undefined) {
-    throw new WorkflowSyntaxError(
-      `Cannot import blueprint "${title}": no trigger given and its description does not start with "[trigger-id]"`,
-      { field: "description" },
-    );
-  }
-
   const nodes = rawNodes.filter(({ node }) => node.kind !== "trigger");
   assertNodeCount(toWorkflowName(title), nodes.length + 1);
   const kept = new Set(nodes.map(({ node }) => node.id));
@@ -103,6 +99,16 @@ export function importBlueprint(json: unknown, options: ImportBlueprintOptions =
     const sources = inputSources(raw);
     if (sources.some((source) => !kept.has(source))) fedOutside.add(node.id);
   }
+  const draft: Workflow = {
+    name: toWorkflowName(title),
+    description: description.replace(TRIGGER_PREFIX, "").trim(),
+    trigger: null,
+    enabled: false,
+    order: DEFAULT_WORKFLOW_ORDER,
+    "on_timeout": "block",
+    nodes: nodes.map(({ node }) => node),
+  };
+  if (trigger === undefined) return draft;
   const start: string[] = [];
   for (const { node } of blueprintTriggers) {
     for (const target of node.next.flat()) {
@@ -125,13 +131,10 @@ export function importBlueprint(json: unknown, options: ImportBlueprintOptions =
   };
   const blocking = options.catalog?.describe(trigger)?.blocking;
   return {
-    name: toWorkflowName(title),
-    description: description.replace(TRIGGER_PREFIX, "").trim(),
+    ...draft,
     trigger,
-    enabled: true,
-    order: DEFAULT_WORKFLOW_ORDER,
-    on_timeout: blocking === false ? "allow" : "block",
-    nodes: [triggerNode, ...nodes.map(({ node }) => node)],
+    "on_timeout": blocking === false ? "allow" : "block",
+    nodes: [triggerNode, ...draft.nodes],
   };
 }
 
@@ -150,15 +153,15 @@ function inputSources(raw: Record<string, unknown>): string[] {
 
 /**
  * Exports a workflow as a MISP blueprint file: every node, the trigger node included, in the
- * editor's node shape, and the description prefixed with `[trigger-id]` as MISP's editor does.
+ * editor's node shape, and the description prefixed with `[trigger-id]` as MISP's editor does
+ * (no prefix for a trigger-less draft).
  *
  * @throws {RangeError} when two nodes share an id or an edge points to a missing node.
  */
 export function exportBlueprint(workflow: Workflow, catalog: ModuleCatalog): BlueprintExport {
   const graph = buildDrawflowGraph(workflow, catalog);
-  const description = workflow.description === ""
-    ? `[${workflow.trigger}]`
-    : `[${workflow.trigger}]\n${workflow.description}`;
+  const prefix = workflow.trigger === null ? "" : `[${workflow.trigger}]`;
+  const description = [prefix, workflow.description].filter((part) => part !== "").join("\n");
   return {
     WorkflowBlueprint: {
       uuid: crypto.randomUUID(),

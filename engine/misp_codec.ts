@@ -445,9 +445,15 @@ function nodeData(
  * Exports a workflow as the record MISP's editor loads: int ids (trigger = 1), the full node
  * shape, the trigger node's data holding the whole trigger descriptor.
  *
- * @throws {RangeError} when two nodes share an id or an edge points to a missing node.
+ * @throws {RangeError} when the workflow has no trigger (a MISP workflow always has one), two
+ * nodes share an id or an edge points to a missing node.
  */
 export function exportMispWorkflow(workflow: Workflow, catalog: ModuleCatalog): MispWorkflowExport {
+  if (workflow.trigger === null) {
+    throw new RangeError(
+      `Cannot export workflow "${workflow.name}" as a MISP workflow: it has no trigger; choose a trigger first`,
+    );
+  }
   const graph = buildDrawflowGraph(workflow, catalog);
   const data: MispWorkflowExport["Workflow"]["data"] = {};
   for (const [id, node] of [...graph].sort(([a], [b]) => a - b)) data[String(id)] = node;

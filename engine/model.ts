@@ -50,6 +50,10 @@ export interface ParamDescriptor {
   escape?: TemplateEscape;
   /** Flowgate: the value must be one of `options` (selects); pickers with create-new are free. */
   strict_options?: boolean;
+  /** Flowgate: an input that must hold a whole number within these bounds (refused at save). */
+  integer?: { min: number; max: number };
+  /** MISP's `hashpath` options: `is_sub_selector` marks a path applied to each selected item. */
+  hashpath?: { is_sub_selector: boolean };
 }
 
 /** A module's public description (reference §3.1); what `/modules` and the catalogue show. */
@@ -71,6 +75,8 @@ export interface ModuleDescriptor {
   html_template?: "if" | "concurrent" | "trigger";
   /** Flowgate-only module (not in MISP); export to MISP JSON keeps it but MISP cannot run it. */
   flowgate_only?: boolean;
+  /** A MISP module Flowgate knows but cannot run: why. Validation refuses nodes that use it. */
+  unsupported?: string;
   /** Enabled by default in MISP (★ in the reference). */
   enabled_by_default?: boolean;
 }
@@ -121,18 +127,30 @@ export interface WorkflowNode {
 /** What a workflow does when it misses the verdict deadline. */
 export type TimeoutPolicy = "block" | "allow";
 
-/** A workflow: one graph for one trigger. */
+/**
+ * A workflow: one graph for one trigger. A workflow imported from a trigger-less blueprint (MISP's
+ * blueprints are fragments dropped onto a trigger's canvas) has `trigger: null` and no trigger
+ * node: a disabled draft that never runs until a trigger is chosen (`attachTrigger`).
+ */
 export interface Workflow {
   name: string;
   description: string;
-  /** Trigger id, e.g. `event-publish`. Equals the trigger node's module. */
-  trigger: string;
+  /** Trigger id, e.g. `event-publish`; equals the trigger node's module. Null: none chosen yet. */
+  trigger: string | null;
   enabled: boolean;
   /** Several workflows may listen to one trigger: ascending `order` decides who runs first. */
   order: number;
   on_timeout: TimeoutPolicy;
-  /** Every node, the trigger node first. */
+  /** Every node, the trigger node first (a trigger-less draft has none). */
   nodes: WorkflowNode[];
+}
+
+/** A workflow with a trigger: the only kind the walker runs. */
+export type TriggeredWorkflow = Workflow & { trigger: string };
+
+/** True when the workflow has a trigger (false for a trigger-less blueprint draft). */
+export function hasTrigger(workflow: Workflow): workflow is TriggeredWorkflow {
+  return typeof workflow.trigger === "string";
 }
 
 /**

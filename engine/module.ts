@@ -9,7 +9,7 @@ import type {
   DeferredWalk,
   JsonObject,
   ModuleDescriptor,
-  Workflow,
+  TriggeredWorkflow,
   WorkflowNode,
 } from "./model.ts";
 import type { ModuleServices } from "./module_services.ts";
@@ -38,7 +38,8 @@ export interface ModuleContext {
   observe(key: string, value: unknown): void;
   /** `concurrent-task`: schedules a non-blocking sub-walk on a snapshot. */
   defer(walk: DeferredWalk): void;
-  workflow: Workflow;
+  /** The workflow being run (the walker only runs workflows that have a trigger). */
+  workflow: TriggeredWorkflow;
   /** The trigger node of the workflow being run. */
   triggerNode: WorkflowNode;
   services: ModuleServices;

@@ -134,4 +134,13 @@ export interface ModuleServices {
    * (`createWorkflowRunner`); absent or null elsewhere, where the module fails live.
    */
   runWorkflow?: WorkflowRunner | null;
+  /**
+   * The attribute types an enrichment module accepts (its misp-modules `mispattributes.input`),
+   * or null when unknown. Enrichment actions skip other types, live and dry, as MISP's
+   * `_checkIfInputSupported` does. Absent or null: every attribute is queried.
+   */
+  enrichmentInputs?: EnrichmentInputs | null;
 }
+
+/** Looks up the input types of an enrichment module by name; null when the module is unknown. */
+export type EnrichmentInputs = (module: string) => Promise<string[] | null>;

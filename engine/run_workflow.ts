@@ -9,6 +9,7 @@
 import { createHash } from "node:crypto";
 import {
   type DeferredWalk,
+  hasTrigger,
   type JsonObject,
   PENDING_APPROVAL_KEY,
   type RunResult,
@@ -118,8 +119,12 @@ export async function runWorkflow(
     duration_ms: now() - started,
   });
 
-  const trigger = options.triggers(workflow.trigger);
   const triggerNode = workflow.nodes.find((node) => node.kind === "trigger");
+  if (!hasTrigger(workflow)) {
+    const message = `Workflow \`${workflow.name}\` has no trigger: choose a trigger to enable it`;
+    return finish(failed(message, triggerNode, workflow, message));
+  }
+  const trigger = options.triggers(workflow.trigger);
   if (!trigger) {
     const message = `Unknown trigger \`${workflow.trigger}\``;
     return finish(failed(message, triggerNode, workflow, message));
@@ -235,7 +240,7 @@ function failed(
   note: string,
 ): Omit<RunResult, "duration_ms" | "deferred" | "retries"> {
   const node = triggerNode ??
-    { id: "", module: workflow.trigger, kind: "trigger", params: {}, next: [] };
+    { id: "", module: workflow.trigger ?? "", kind: "trigger", params: {}, next: [] };
   const result: Omit<RunResult, "duration_ms" | "deferred" | "retries"> = {
     outcome: "failure",
     success: false,

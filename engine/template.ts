@@ -1,11 +1,15 @@
 /**
- * Jinja-compatible templates for `jinja_supported` params, rendered with `nunjucks` inside a
- * sandbox: variable and member lookups only see own data properties, only template macros and
- * `range()` can be called, there are no loaders, and every interpolated value is escaped for where
- * the text goes (HTML mail, JSON payload, Slack, Telegram). Renders are bounded by construction:
- * loops, output, every string and list a filter or operator builds (checked before it is
- * allocated), regex literals run on RE2, and time (`MAX_TEMPLATE_RENDER_MS`, or the caller's
- * deadline or abort signal, checked at every loop iteration, filter and output).
+ * Jinja2 templates for `jinja_supported` params (MISP renders them with Jinja2 in misp-modules),
+ * rendered with `nunjucks` taught Jinja2's syntax, scoping and output (`template_parser.ts`,
+ * `template_compiler.ts`, `template_python.ts`, `template_methods.ts`, `template_sequences.ts`,
+ * `template_namespace.ts`; one final newline dropped, a member of an undefined value is an error,
+ * Python's truth) inside a sandbox: variable and member lookups only see own data properties,
+ * only template macros, `range()` and `namespace()` can be called, there are no loaders, and
+ * every interpolated value is escaped for where the text goes (HTML mail, JSON payload, Slack,
+ * Telegram). Renders are bounded by construction: loops, output, every string and list a filter
+ * or operator builds (checked before it is allocated), regex literals run on RE2, and time
+ * (`MAX_TEMPLATE_RENDER_MS`, or the caller's deadline or abort signal, checked at every loop
+ * iteration, filter and output).
  *
  * @module
  */
@@ -16,7 +20,16 @@ import type { TemplateOptions } from "./module_services.ts";
 import { MAX_TEMPLATE_OUTPUT, TEMPLATE_CACHE_ENTRIES } from "./limits.ts";
 import { currentBudget, RenderBudget, withBudget } from "./template_budget.ts";
 import { compileSandboxed, type SandboxHooks } from "./template_compiler.ts";
-import { type FilterTable, installFilters, templateRange } from "./template_filters.ts";
+import {
+  type FilterTable,
+  installFilters,
+  installTests,
+  templateRange,
+} from "./template_filters.ts";
+import { pythonMethod } from "./template_methods.ts";
+import { createNamespace, isNamespace, setNamespaceMember } from "./template_namespace.ts";
+import "./template_parser.ts";
+import { asTuple } from "./template_python.ts";
 import { compileTemplateRegex } from "./template_regex.ts";
 import {
   addValues,
@@ -24,9 +37,11 @@ import {
   ensureValueSize,
   isBlockedMember,
   lookupMember,
+  pythonTruth,
   SafeString,
   stringify,
 } from "./template_values.ts";
+import { sliceValue, unpackValues } from "./template_sequences.ts";
 
 /** A template that does not parse or fails while rendering; the message gives line and column. */
 export class TemplateError extends SyntaxError {
@@ -67,13 +82,24 @@ const baseRuntime = nunjucks.runtime as Runtime & {
   makeMacro: (...args: unknown[]) => (...args: unknown[]) => unknown;
 };
 
+/** `namespace(…)`, measured as a dict literal is. */
+function templateNamespace(...args: unknown[]): unknown {
+  const namespace = createNamespace(...args);
+  const budget = currentBudget();
+  budget.addBuilt("namespace()", Object.keys(namespace).length, { unit: "list items" });
+  ensureValueSize("namespace()", namespace, budget);
+  return namespace;
+}
+
 /** Globals a template may call besides its own macros. */
 const CALLABLE_GLOBALS = new Map<string, (...args: unknown[]) => unknown>([
   ["range", templateRange as (...args: unknown[]) => unknown],
+  ["namespace", templateNamespace],
 ]);
 const callableGlobals = new Set<unknown>(CALLABLE_GLOBALS.values());
 
 function countIterations(value: unknown): void {
+  if (isNamespace(value)) throw new TypeError("'Namespace' object is not iterable");
   let count = 0;
   if (Array.isArray(value) || typeof value === "string") count = value.length;
   else if (value !== null && typeof value === "object") count = Object.keys(value).length;
@@ -82,13 +108,99 @@ function countIterations(value: unknown): void {
   budget.countIterations(count);
 }
 
+/**
+ * Jinja2's member lookup in a template: as `lookupMember`, except that looking up a member of an
+ * undefined value is an error (Jinja2's `UndefinedError`; MISP then renders the param as '').
+ */
+function templateLookup(value: unknown, key: unknown): unknown {
+  if (value === undefined) {
+    throw new TypeError(
+      `cannot look up ${
+        typeof key === "number" ? `item ${key}` : `"${String(key)}"`
+      } of an undefined value (Jinja2's UndefinedError)`,
+    );
+  }
+  return lookupMember(value, key);
+}
+
+/** A JSON object or a dict the template built (not a list, text, namespace or `loop`). */
+function isDict(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value) &&
+    [Object.prototype, null].includes(Object.getPrototypeOf(value));
+}
+
+/** nunjucks' run-time scope: its own variables, then its parent's. */
+interface RuntimeFrame {
+  variables: Record<string, unknown>;
+  push(isolateWrites?: boolean): RuntimeFrame;
+  set(name: string, value: unknown): void;
+}
+
+/** Binds a loop's names to one item: `x`, or `k, v` to the item's first two members. */
+function bindLoopNames(frame: RuntimeFrame, names: string[], item: unknown): void {
+  if (names.length === 1) frame.set(names[0] as string, item);
+  else names.forEach((name, index) => frame.set(name, lookupMember(item, index)));
+}
+
+/**
+ * `for names in items if test`: the items the test keeps, so `loop.index` and `loop.length` count
+ * only them, as in Jinja2. A dict (`for k, v in dict if v`) keeps its entries the test keeps.
+ */
+function filterLoopItems(
+  items: unknown,
+  names: string[],
+  frame: RuntimeFrame,
+  test: (frame: RuntimeFrame) => unknown,
+): unknown {
+  const budget = currentBudget();
+  budget.step();
+  const keeps = (item: unknown): boolean => {
+    budget.step();
+    const scope = frame.push(true);
+    bindLoopNames(scope, names, item);
+    return pythonTruth(test(scope));
+  };
+  if (typeof items === "string" || Array.isArray(items)) {
+    budget.countIterations(items.length);
+    const list: unknown[] = typeof items === "string" ? items.split("") : items;
+    const kept = list.filter(keeps);
+    budget.addBuilt("A loop filter", kept.length, { unit: "list items" });
+    return kept;
+  }
+  if (items === null || typeof items !== "object") return [];
+  const entries = Object.entries(items);
+  budget.countIterations(entries.length);
+  const kept = entries.filter(keeps);
+  budget.addBuilt("A loop filter", kept.length, { unit: "list items" });
+  return Object.fromEntries(kept);
+}
+
+/** The `loop` nunjucks binds in a for loop (`index0`, `first`, `length`, …). */
+function isLoopObject(value: unknown): value is { index0: number } {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
+  const loop = value as Record<string, unknown>;
+  return typeof loop.index0 === "number" && typeof loop.revindex0 === "number" &&
+    typeof loop.first === "boolean" && typeof loop.length === "number";
+}
+
 function createRuntime(escape: TemplateEscape): Runtime {
   const escaper = ESCAPERS[escape];
   const macros = new WeakSet<object>();
+  const callWrap = (fn: unknown, name: string, context: unknown, args: unknown[]) => {
+    currentBudget().step();
+    if (typeof fn === "function" && callableGlobals.has(fn)) return fn(...args);
+    if (typeof fn !== "function" || !macros.has(fn)) {
+      throw new TypeError(`Cannot call "${name}": only template macros can be called`);
+    }
+    return fn.apply(context, args);
+  };
+  const callFilter = (name: string, ...args: unknown[]) =>
+    (environment.getFilter(name) as (...args: unknown[]) => unknown)(...args);
   const hooks: SandboxHooks = {
     templateAdd: (left, right) => {
-      currentBudget().step();
-      return addValues(left, right, 'The "+" operator');
+      const budget = currentBudget();
+      budget.step();
+      return addValues(left, right, 'The "+" operator', budget);
     },
     templateConcat: (left, right) => {
       currentBudget().step();
@@ -115,12 +227,66 @@ function createRuntime(escape: TemplateEscape): Runtime {
       return text;
     },
     templateTick: () => currentBudget().step(),
+    startIteration: (frame, names, item) => {
+      const variables = (frame as RuntimeFrame).variables;
+      for (const name of Object.keys(variables)) {
+        if (!names.includes(name)) delete variables[name];
+      }
+      if (names.length > 1 && item !== undefined) bindLoopNames(frame as RuntimeFrame, names, item);
+    },
+    templateTruth: pythonTruth,
+    templateAnd: (left, right) => pythonTruth(left) ? right() : left,
+    templateOr: (left, right) => pythonTruth(left) ? left : right(),
+    loopItems: (items) => {
+      if (!isDict(items)) return items;
+      const keys = Object.keys(items);
+      currentBudget().addBuilt("A loop over a dict", keys.length, { unit: "list items" });
+      return keys;
+    },
+    filterLoopItems: (items, names, frame, test) =>
+      filterLoopItems(
+        items,
+        names,
+        frame as RuntimeFrame,
+        test as (frame: RuntimeFrame) => unknown,
+      ),
+    setMember: (target, name, value) => {
+      const budget = currentBudget();
+      budget.step();
+      setNamespaceMember(target, name, value);
+      // The namespace changed in place: sizes measured before may be stale.
+      budget.forgetWeights();
+      ensureValueSize("Setting a namespace attribute", target, budget);
+    },
+    unpackValues: (value, count) => {
+      currentBudget().step();
+      return unpackValues(value, count);
+    },
+    templateTuple: (items) => asTuple(items),
+    templateSlice: (target, start, stop, step) => {
+      if (target === undefined) {
+        throw new TypeError("cannot slice an undefined value (Jinja2's UndefinedError)");
+      }
+      const budget = currentBudget();
+      budget.step();
+      return sliceValue(target, [start, stop, step], budget);
+    },
     templateRegex: (source, flags) => compileTemplateRegex(source, flags),
+    callMember: (target, key, name, context, args) => {
+      if (key === "cycle" && isLoopObject(target)) {
+        currentBudget().step();
+        return args.length === 0 ? undefined : args[target.index0 % args.length];
+      }
+      const method = pythonMethod(target, key);
+      if (!method) return callWrap(templateLookup(target, key), name, context, args);
+      currentBudget().step();
+      return method(args, callFilter);
+    },
   };
   return {
     ...baseRuntime,
     ...hooks,
-    memberLookup: (value: unknown, key: unknown) => lookupMember(value, key),
+    memberLookup: templateLookup,
     contextOrFrameLookup: (
       context: { ctx: Record<string, unknown> },
       frame: { variables: Record<string, unknown>; parent: unknown },
@@ -138,14 +304,7 @@ function createRuntime(escape: TemplateEscape): Runtime {
       const value = context.ctx[name];
       return typeof value === "function" && !macros.has(value) ? undefined : value;
     },
-    callWrap: (fn: unknown, name: string, context: unknown, args: unknown[]) => {
-      currentBudget().step();
-      if (typeof fn === "function" && callableGlobals.has(fn)) return fn(...args);
-      if (typeof fn !== "function" || !macros.has(fn)) {
-        throw new TypeError(`Cannot call "${name}": only template macros can be called`);
-      }
-      return fn.apply(context, args);
-    },
+    callWrap,
     makeMacro: (...args: unknown[]) => {
       const macro = baseRuntime.makeMacro(...args);
       macros.add(macro);
@@ -192,6 +351,7 @@ function createEnvironment(): nunjucks.Environment {
     return internals.tests[name];
   };
   installFilters(internals);
+  installTests(internals.tests);
   return environment;
 }
 
@@ -224,6 +384,31 @@ function toTemplateError(error: unknown): TemplateError {
   );
 }
 
+/**
+ * The template text as Jinja2's lexer sees it: `\r\n` and `\r` read as `\n`, and one final
+ * newline dropped (`keep_trailing_newline` is off in misp-modules' environment).
+ */
+export function jinjaSource(template: string): string {
+  const text = template.replaceAll(/\r\n?/g, "\n");
+  return text.endsWith("\n") ? text.slice(0, -1) : text;
+}
+
+/**
+ * nunjucks gives no place for a template that ends too early (`{{ Event.info `): the place is the
+ * end of the text, as Jinja2's "unexpected end of template".
+ */
+function atEndWhenUnplaced(error: TemplateError, source: string): TemplateError {
+  if (error.line !== undefined) return error;
+  const lines = source.split("\n");
+  const line = lines.length;
+  const column = (lines.at(-1) as string).length + 1;
+  const detail = error.message.replace(/^Cannot render template: /, "");
+  return new TemplateError(
+    `Cannot render template: line ${line}, column ${column}: unexpected end of template, ${detail}`,
+    { cause: error.cause, line, column },
+  );
+}
+
 function compile(template: string, escape: TemplateEscape): nunjucks.Template {
   const key = `${escape}\u0000${template}`;
   const cached = cache.get(key);
@@ -233,12 +418,11 @@ function compile(template: string, escape: TemplateEscape): nunjucks.Template {
     return cached;
   }
   let compiled: nunjucks.Template;
+  const source = jinjaSource(template);
   try {
-    compiled = compileSandboxed(() =>
-      new nunjucks.Template(template, environment, undefined, true)
-    );
+    compiled = compileSandboxed(() => new nunjucks.Template(source, environment, undefined, true));
   } catch (error) {
-    throw toTemplateError(error);
+    throw atEndWhenUnplaced(toTemplateError(error), source);
   }
   const internals = compiled as unknown as {
     rootRenderFunc: (
@@ -256,6 +440,26 @@ function compile(template: string, escape: TemplateEscape): nunjucks.Template {
   cache.set(key, compiled);
   if (cache.size > TEMPLATE_CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
   return compiled;
+}
+
+/**
+ * Compiles `template` as `renderTemplate` does (and caches it), without rendering: what `validate`
+ * uses to find syntax errors before a run.
+ *
+ * @throws {TemplateError} (with line and column) when the template does not parse or compile
+ */
+export function compileTemplate(template: string): void {
+  compile(template, "none");
+}
+
+/** Tells whether templates may use the filter `name` (nunjucks' builtins and Flowgate's). */
+export function hasTemplateFilter(name: string): boolean {
+  return Object.hasOwn((environment as unknown as FilterTable).filters, name);
+}
+
+/** Tells whether templates may use the test `name` (`defined`, `none`, `divisibleby`, …). */
+export function hasTemplateTest(name: string): boolean {
+  return Object.hasOwn((environment as unknown as { tests: object }).tests, name);
 }
 
 /**

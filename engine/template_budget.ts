@@ -43,8 +43,7 @@ export class RenderBudget {
   readonly #stopAt: number;
   readonly #stopReason: string;
   readonly #signal: AbortSignal | undefined;
-  /** Serialised sizes of the values this render measured (see `weightOf`). */
-  readonly weights: WeakMap<object, number> = new WeakMap();
+  #weights: WeakMap<object, number> = new WeakMap();
 
   /** Starts the clock: the render may run `MAX_TEMPLATE_RENDER_MS`, or until the deadline. */
   constructor(options: RenderBudgetOptions = {}) {
@@ -57,6 +56,19 @@ export class RenderBudget {
       this.#stopReason = `rendering took longer than ${MAX_TEMPLATE_RENDER_MS} ms`;
     }
     this.#signal = options.signal;
+  }
+
+  /** Serialised sizes of the values this render measured (see `weightOf`). */
+  get weights(): WeakMap<object, number> {
+    return this.#weights;
+  }
+
+  /**
+   * Forgets every measured size: a template changed a namespace in place, so the sizes of the
+   * values holding it may have grown since they were measured.
+   */
+  forgetWeights(): void {
+    this.#weights = new WeakMap();
   }
 
   /** Characters of output still allowed. */

@@ -2,8 +2,10 @@
  * The filters templates may use: nunjucks' builtins with every one that can grow its input
  * checked before it allocates (`center(400000000)` is refused, not attempted), the ones whose
  * regexes backtrack quadratically on crafted data (`striptags`, `trim`) rewritten to run in linear
- * time, Flowgate's Jinja additions (`tojson`, `format`, `groupby`, `map`), and the `range()`
- * global. Every filter call also checks the render's deadline and counts what it built.
+ * time, Jinja2's behaviour where nunjucks differs (`join`, `string`, `int`, `escape` print and
+ * escape as Python does), Jinja2's filters and tests nunjucks lacks (`tojson`, `format`, `groupby`,
+ * `map`, `unique`, `min`, `max`; `none`, `true`, `boolean`, …), and the `range()` global. Every
+ * filter call also checks the render's deadline and counts what it built.
  *
  * @module
  */
@@ -12,6 +14,8 @@ import nunjucks from "nunjucks";
 import { RE2JS } from "re2js";
 import { MAX_TEMPLATE_LIST_ITEMS, MAX_TEMPLATE_OUTPUT, MAX_TEMPLATE_VALUE_SIZE } from "./limits.ts";
 import { currentBudget, type RenderBudget, TemplateLimitError } from "./template_budget.ts";
+import { isNamespace } from "./template_namespace.ts";
+import { asTuple, jinjaJson, pythonRepr, pythonText } from "./template_python.ts";
 import { TemplateRegex } from "./template_regex.ts";
 import {
   addValues,
@@ -21,6 +25,7 @@ import {
   lookupPath,
   measureText,
   plainText,
+  pythonTruth,
   SafeString,
   stringify,
   textOf,
@@ -93,18 +98,15 @@ function countOf(text: string, search: string): number {
   return count;
 }
 
-/** Length of `lib.escape(text)`: `&`, `'`, `\` take 5 characters, `"` 6, `<` and `>` 4. */
+/** Length of markupsafe's escape of `text`: `&`, `'` and `"` take 5 characters, `<` and `>` 4. */
 function escapedLength(text: string): number {
   let length = text.length;
   for (let index = 0; index < text.length; index++) {
     switch (text.charCodeAt(index)) {
       case 0x26:
       case 0x27:
-      case 0x5c:
-        length += 4;
-        break;
       case 0x22:
-        length += 5;
+        length += 4;
         break;
       case 0x3c:
       case 0x3e:
@@ -148,7 +150,16 @@ function stripLineSpaces(text: string): string {
 /** Replacements for nunjucks builtins; each gets the builtin it replaces. */
 type Bounded = (builtin: Filter) => Filter;
 
+/** `default(value, fallback, true)` replaces a value false in Python's truth (`[]` too). */
+const defaultFilter: Bounded = (builtin) =>
+  function (this: unknown, value, fallback, boolean) {
+    if (!boolean) return builtin.call(this, value, fallback, boolean);
+    return pythonTruth(value) ? value : fallback;
+  };
+
 const BOUNDED: Record<string, Bounded> = {
+  default: defaultFilter,
+  d: defaultFilter,
   center: () =>
     function (str, width) {
       const value = normalize(str, "");
@@ -228,20 +239,22 @@ const BOUNDED: Record<string, Bounded> = {
   join: (builtin) =>
     function (this: unknown, items, separator, attribute) {
       const list = attribute && Array.isArray(items)
-        ? items.map((item) => lookupMember(item, attribute))
+        ? items.map((item) => lookupPath(item, String(attribute)))
         : items;
       if (!Array.isArray(list)) return builtin.call(this, items, separator, attribute);
       const what = label("join");
-      const glue = textOf(separator || "", MAX_TEMPLATE_OUTPUT, what);
+      const glue = pythonText(separator ?? "", MAX_TEMPLATE_OUTPUT, what);
+      const budget = currentBudget();
+      const parts: string[] = [];
       let length = Math.max(0, list.length - 1) * glue.length;
       for (const item of list) {
         if (length > MAX_TEMPLATE_OUTPUT) break;
-        if (item !== null && item !== undefined) {
-          length += measureText(item, MAX_TEMPLATE_OUTPUT - length);
-        }
+        const part = pythonText(item, MAX_TEMPLATE_OUTPUT + 1, what);
+        length += part.length;
+        parts.push(part);
       }
-      currentBudget().ensureBuildable(what, length, { atLeast: length > MAX_TEMPLATE_OUTPUT });
-      return list.join(glue);
+      budget.ensureBuildable(what, length, { atLeast: length > MAX_TEMPLATE_OUTPUT });
+      return parts.join(glue);
     },
 
   list: (builtin) =>
@@ -289,9 +302,9 @@ const BOUNDED: Record<string, Bounded> = {
       let total: unknown = 0;
       for (const [index, item] of list.entries()) {
         if (index % WORDS_PER_TICK === 0) budget.tick();
-        total = addValues(total, item, what);
+        total = addValues(total, item, what, budget);
       }
-      return addValues(start === undefined ? 0 : start, total, what);
+      return addValues(start === undefined ? 0 : start, total, what, budget);
     },
 
   nl2br: (builtin) =>
@@ -316,12 +329,20 @@ const BOUNDED: Record<string, Bounded> = {
       return builtin.call(this, textOf(value, MAX_TEMPLATE_OUTPUT, label("safe")));
     },
 
-  string: (builtin) =>
-    function (this: unknown, value) {
-      if (value === null || value === undefined || value instanceof SafeString) {
-        return builtin.call(this, value);
-      }
-      return textOf(value, MAX_TEMPLATE_OUTPUT, label("string"));
+  string: () =>
+    function (value) {
+      if (value instanceof SafeString) return value;
+      return pythonText(value, MAX_TEMPLATE_OUTPUT, label("string"));
+    },
+
+  int: () =>
+    function (value, fallback) {
+      return jinjaInt(value, fallback === undefined ? 0 : fallback);
+    },
+
+  dictsort: (builtin) =>
+    function (this: unknown, ...args) {
+      return (builtin.apply(this, args) as unknown[][]).map((pair) => asTuple(pair));
     },
 
   urlencode: (builtin) =>
@@ -341,7 +362,9 @@ const BOUNDED: Record<string, Bounded> = {
         }
       }
       currentBudget().ensureBuildable(what, length);
-      return builtin.call(this, value);
+      const encoded = builtin.call(this, value);
+      // Jinja2 quotes a string with `safe="/"`; pairs of a dict or list are quoted fully.
+      return typeof value === "string" ? String(encoded).replaceAll("%2F", "/") : encoded;
     },
 
   urlize: (builtin) =>
@@ -406,17 +429,37 @@ const BOUNDED: Record<string, Bounded> = {
     },
 };
 
+/** markupsafe's `escape`, as Jinja2's `e`, `escape` and `forceescape`: `"` becomes `&#34;`. */
 function escaping(name: string, force: boolean): Bounded {
-  return (builtin) =>
-    function (this: unknown, str) {
+  return () =>
+    function (str) {
       if (str instanceof SafeString && !force) return str;
-      const value = str === null || str === undefined ? "" : str;
-      const text = textOf(value, MAX_TEMPLATE_OUTPUT, label(name));
+      const text = pythonText(str, MAX_TEMPLATE_OUTPUT, label(name));
       currentBudget().ensureBuildable(label(name), escapedLength(text), {
         inputLength: text.length,
       });
-      return builtin.call(this, text);
+      return runtime.markSafe(
+        text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;")
+          .replaceAll("'", "&#39;").replaceAll('"', "&#34;"),
+      );
     };
+}
+
+/**
+ * Jinja2's `int`: Python's `int()` of the value, else `int(float())` of it (`'4.7'` is 4), else
+ * `fallback`; `True` is 1.
+ */
+function jinjaInt(value: unknown, fallback: unknown): unknown {
+  if (typeof value === "boolean") return value ? 1 : 0;
+  if (typeof value === "number") return Number.isFinite(value) ? Math.trunc(value) : fallback;
+  const text = plainText(value)?.trim().replaceAll(/(?<=[0-9])_(?=[0-9])/g, "");
+  if (text === undefined) return fallback;
+  if (/^[+-]?[0-9]+$/.test(text)) return Number(text);
+  if (/^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)(e[+-]?[0-9]+)?$/i.test(text)) {
+    const number = Number(text);
+    return Number.isFinite(number) ? Math.trunc(number) : fallback;
+  }
+  return fallback;
 }
 
 /** `batch`/`slice` padding: at most `MAX_TEMPLATE_LIST_ITEMS` copies, within the value size. */
@@ -434,15 +477,9 @@ function ensurePadding(what: string, count: number, fill: unknown): void {
   }
 }
 
-/** Jinja's `tojson`: JSON with `<`, `>`, `&` and `'` escaped, so it is also safe inside HTML. */
+/** Jinja2's `tojson`: Python's JSON layout with sorted keys, HTML-safe (see `jinjaJson`). */
 function toJson(value: unknown, indent?: unknown): unknown {
-  const what = label("tojson");
-  const json = boundedJson(value ?? null, { limit: MAX_TEMPLATE_OUTPUT, what, indent }) ?? "null";
-  currentBudget().ensureBuildable(what, json.length + 5 * (json.match(/[<>&']/g)?.length ?? 0));
-  return new SafeString(
-    json.replaceAll("<", "\\u003c").replaceAll(">", "\\u003e").replaceAll("&", "\\u0026")
-      .replaceAll("'", "\\u0027"),
-  );
+  return new SafeString(jinjaJson(value ?? null, MAX_TEMPLATE_OUTPUT, label("tojson"), indent));
 }
 
 /** Jinja's `format`: printf-style `%s`, `%d`, `%i`, `%f`, `%.Nf`, `%x`, `%r` and `%%`. */
@@ -475,7 +512,7 @@ function formatPart(kind: string, value: unknown, digits: string | undefined): s
     case "x":
       return Math.trunc(Number(value)).toString(16);
     case "r":
-      return boundedJson(value, { limit: MAX_TEMPLATE_OUTPUT, what: label("format") }) ?? "None";
+      return pythonRepr(value, MAX_TEMPLATE_OUTPUT, label("format"));
     default:
       return stringify(value, MAX_TEMPLATE_OUTPUT);
   }
@@ -539,6 +576,56 @@ function mapFilter(table: FilterTable): Filter {
   };
 }
 
+/** How `unique`, `min` and `max` compare: by `attribute`, strings lowercased unless told. */
+function sortKey(item: unknown, caseSensitive: unknown, attribute: unknown): unknown {
+  const value = attribute === undefined || attribute === null
+    ? item
+    : lookupPath(item, String(attribute));
+  const text = plainText(value);
+  return text !== undefined && !caseSensitive ? text.toLowerCase() : value;
+}
+
+function keywordsOf(args: unknown[]): Record<string, unknown> {
+  return isKeywordArgs(args.at(-1)) ? args.pop() as Record<string, unknown> : {};
+}
+
+/** Jinja's `unique(case_sensitive=False, attribute=None)`: first of each, in order. */
+function uniqueFilter(items: unknown, ...args: unknown[]): unknown[] {
+  const keywords = keywordsOf(args);
+  const caseSensitive = keywords.case_sensitive ?? args[0];
+  const attribute = keywords.attribute ?? args[1];
+  const seen: unknown[] = [];
+  const result: unknown[] = [];
+  for (const item of Array.isArray(items) ? items : []) {
+    const key = sortKey(item, caseSensitive, attribute);
+    if (!seen.includes(key)) {
+      seen.push(key);
+      result.push(item);
+    }
+  }
+  return result;
+}
+
+/** Jinja's `min`/`max(case_sensitive=False, attribute=None)`; undefined for an empty list. */
+function extreme(sign: 1 | -1): Filter {
+  return function (items: unknown, ...args: unknown[]): unknown {
+    const keywords = keywordsOf(args);
+    const caseSensitive = keywords.case_sensitive ?? args[0];
+    const attribute = keywords.attribute ?? args[1];
+    let best: unknown;
+    let bestKey: unknown;
+    for (const [index, item] of (Array.isArray(items) ? items : []).entries()) {
+      const key = sortKey(item, caseSensitive, attribute) as number;
+      const order = key > (bestKey as number) ? 1 : key < (bestKey as number) ? -1 : 0;
+      if (index === 0 || sign * order > 0) {
+        best = item;
+        bestKey = key;
+      }
+    }
+    return best;
+  };
+}
+
 /**
  * Jinja's `range(stop)` / `range(start, stop[, step])`, refused past `MAX_TEMPLATE_LIST_ITEMS`
  * items before the list is made.
@@ -585,6 +672,39 @@ function guard(name: string, filter: Filter): Filter {
   };
 }
 
+type Test = (this: unknown, ...args: unknown[]) => boolean;
+
+/** Jinja2's tests that nunjucks lacks. */
+const JINJA_TESTS: Record<string, Test> = {
+  // `select` and `reject` without a test use these: Python's truth, as Jinja2.
+  truthy: (value) => pythonTruth(value),
+  falsy: (value) => !pythonTruth(value),
+  none: (value) => value === null,
+  true: (value) => value === true,
+  false: (value) => value === false,
+  boolean: (value) => typeof value === "boolean",
+  integer: (value) => typeof value === "number" && Number.isInteger(value),
+  float: (value) => typeof value === "number" && !Number.isInteger(value),
+  sequence: (value) =>
+    Array.isArray(value) || typeof value === "string" || value instanceof SafeString ||
+    (value !== null && typeof value === "object" && !isNamespace(value)),
+  mapping: (value) =>
+    value !== null && typeof value === "object" && !Array.isArray(value) &&
+    !(value instanceof SafeString) && !isNamespace(value),
+  in: (value, container) => {
+    if (Array.isArray(container)) return container.includes(value);
+    const text = plainText(container);
+    if (text !== undefined) return text.includes(pythonText(value, MAX_TEMPLATE_OUTPUT, "in"));
+    return typeof value === "string" && container !== null && typeof container === "object" &&
+      Object.hasOwn(container, value);
+  },
+};
+
+/** Adds Jinja2's tests nunjucks lacks (`none`, `true`, `false`, `boolean`, `integer`, …). */
+export function installTests(tests: Record<string, unknown>): void {
+  Object.assign(tests, JINJA_TESTS);
+}
+
 /**
  * Replaces the builtins of `table` that could allocate without bound or backtrack, adds
  * Flowgate's filters, and wraps every filter so it checks the deadline and counts what it built.
@@ -599,5 +719,8 @@ export function installFilters(table: FilterTable): void {
   filters.format = formatString as Filter;
   filters.groupby = groupBy as Filter;
   filters.map = mapFilter(table);
+  filters.unique = uniqueFilter as Filter;
+  filters.min = extreme(-1);
+  filters.max = extreme(1);
   for (const [name, filter] of Object.entries(filters)) filters[name] = guard(name, filter);
 }

@@ -7,8 +7,9 @@
  */
 
 import nunjucks from "nunjucks";
-import { MAX_TEMPLATE_OUTPUT, MAX_TEMPLATE_VALUE_SIZE } from "./limits.ts";
+import { MAX_TEMPLATE_LIST_ITEMS, MAX_TEMPLATE_OUTPUT, MAX_TEMPLATE_VALUE_SIZE } from "./limits.ts";
 import { type RenderBudget, TemplateLimitError } from "./template_budget.ts";
+import { pythonText } from "./template_python.ts";
 
 /** nunjucks' marker for text that must not be escaped again. */
 export const SafeString = (nunjucks.runtime as unknown as {
@@ -23,21 +24,63 @@ export function isBlockedMember(name: string): boolean {
   return BLOCKED_MEMBERS.has(name);
 }
 
-/** Own, non-blocked data member of a value, or undefined; never a function. */
+/** A canonical integer index written as text (`"0"`, `"12"`, not `"01"`). */
+function isIndexText(key: string): boolean {
+  return /^(0|[1-9][0-9]*)$/.test(key);
+}
+
+/**
+ * A member as Jinja2 looks it up in JSON data (`foo.bar` and `foo['bar']` alike): a list or a
+ * string by an integer index (negative counts from the end), a dict by its own text keys (an
+ * integer key finds nothing, as `dict[0]` in Python), other own data members of objects the
+ * template built (`group.grouper`). Never a function, never `constructor` and the like; a list's
+ * `length` is no member (Jinja has `|length`).
+ */
 export function lookupMember(value: unknown, key: unknown): unknown {
   if (value === null || value === undefined || typeof value === "function") return undefined;
+  if (typeof key === "number" || typeof key === "boolean") {
+    const index = Number(key);
+    const text = plainText(value);
+    const items = Array.isArray(value) ? value : text;
+    if (items === undefined || !Number.isInteger(index)) return undefined;
+    const at = index < 0 ? items.length + index : index;
+    return at >= 0 && at < items.length ? items[at] : undefined;
+  }
   const name = String(key);
   if (BLOCKED_MEMBERS.has(name)) return undefined;
-  if (!Object.hasOwn(Object(value), name)) return undefined;
+  if (typeof value !== "object") return undefined;
+  if (Array.isArray(value) && (isIndexText(name) || name === "length")) return undefined;
+  if (!Object.hasOwn(value, name)) return undefined;
   const member = (value as Record<string, unknown>)[name];
   return typeof member === "function" ? undefined : member;
 }
 
-/** Follows a dotted path (`Tag.name`) through own data members, as Jinja's `attribute=`. */
+/**
+ * Follows a dotted path (`Tag.name`, `Attribute.0.value`) as Jinja's `attribute=` does: parts
+ * made of digits are integer indexes.
+ */
 export function lookupPath(value: unknown, path: string): unknown {
   let current = value;
-  for (const part of path.split(".")) current = lookupMember(current, part);
+  for (const part of path.split(".")) {
+    current = lookupMember(current, /^[0-9]+$/.test(part) ? Number(part) : part);
+  }
   return current;
+}
+
+/**
+ * Python's truth, as Jinja2 tests a condition: empty lists, dicts and strings, 0, None and
+ * undefined are false; anything else (a namespace, a macro) is true.
+ */
+export function pythonTruth(value: unknown): boolean {
+  if (Array.isArray(value)) return value.length > 0;
+  if (value instanceof SafeString) return value.length > 0;
+  if (
+    value !== null && typeof value === "object" &&
+    [Object.prototype, null].includes(Object.getPrototypeOf(value))
+  ) {
+    return Object.keys(value).length > 0;
+  }
+  return Boolean(value);
 }
 
 /** The text of a string or SafeString, else undefined. */
@@ -196,29 +239,20 @@ export function boundedJson(value: unknown, options: BoundedJsonOptions): string
 }
 
 /**
- * How `{{ value }}` prints: '' for null, undefined and macros, JSON for lists and dicts (bounded
- * by `limit`), `String()` for the rest.
+ * How `{{ value }}` prints, as Jinja2 (Python's `str()`): '' for undefined and macros, `None`,
+ * `True`, `False`, `['a', 1]` and `{'k': None}` for lists and dicts; refused past `limit`.
  */
 export function stringify(value: unknown, limit: number): string {
-  if (value === null || value === undefined || typeof value === "function") return "";
-  if (typeof value === "object" && !(value instanceof SafeString)) {
-    try {
-      return boundedJson(value, { limit, what: "Printing a value" }) ?? "";
-    } catch (error) {
-      if (error instanceof TemplateLimitError) throw error;
-      return String(value);
-    }
-  }
-  return String(value);
+  return pythonText(value, limit, "Printing a value");
 }
 
 /**
- * The template's `~`: both sides as text (`a + "" + b` in JavaScript), refused when the result
- * would pass `MAX_TEMPLATE_OUTPUT`, so doubling a string in a loop stops at the cap.
+ * The template's `~`: both sides as Jinja2 prints them (`'a' ~ none` is `aNone`), refused when
+ * the result would pass `MAX_TEMPLATE_OUTPUT`, so doubling a string in a loop stops at the cap.
  */
 export function concatValues(left: unknown, right: unknown, what: string): string {
-  const head = textOf(left, MAX_TEMPLATE_OUTPUT, what);
-  const tail = textOf(right, MAX_TEMPLATE_OUTPUT, what);
+  const head = pythonText(left, MAX_TEMPLATE_OUTPUT, what);
+  const tail = pythonText(right, MAX_TEMPLATE_OUTPUT, what);
   const length = head.length + tail.length;
   if (length > MAX_TEMPLATE_OUTPUT) {
     throw new TemplateLimitError(
@@ -228,14 +262,52 @@ export function concatValues(left: unknown, right: unknown, what: string): strin
   return head + tail;
 }
 
-/** The template's `+`: JavaScript's addition, with text results bounded as `concatValues`. */
-export function addValues(left: unknown, right: unknown, what: string): unknown {
+/**
+ * The template's `+`: two lists make one (as Python's `list + list`, counted and measured), a list
+ * and anything else is Python's TypeError; other values add as JavaScript does, with text results
+ * bounded as `concatValues`.
+ */
+export function addValues(
+  left: unknown,
+  right: unknown,
+  what: string,
+  budget: RenderBudget,
+): unknown {
+  if (Array.isArray(left) && Array.isArray(right)) {
+    const length = left.length + right.length;
+    if (length > MAX_TEMPLATE_LIST_ITEMS) {
+      throw new TemplateLimitError(
+        `${what} would build a list of ${length} items, more than the limit of ` +
+          `${MAX_TEMPLATE_LIST_ITEMS}`,
+      );
+    }
+    budget.addBuilt(what, length, { unit: "list items" });
+    const joined = [...left, ...right];
+    ensureValueSize(what, joined, budget);
+    return joined;
+  }
+  if (Array.isArray(left) || Array.isArray(right)) {
+    const [list, other] = Array.isArray(left) ? ["list", right] : [pythonTypeName(left), right];
+    throw new TypeError(
+      `can only concatenate ${list} (not "${pythonTypeName(other)}") to ${list} (as in Python)`,
+    );
+  }
   const head = toPrimitive(left, what);
   const tail = toPrimitive(right, what);
   if (typeof head === "string" || typeof tail === "string") {
     return concatValues(String(head), String(tail), what);
   }
   return (head as number) + (tail as number);
+}
+
+/** Python's type name of a value, for errors worded as Python's (`str`, `list`, `NoneType`). */
+export function pythonTypeName(value: unknown): string {
+  if (value === null || value === undefined) return "NoneType";
+  if (typeof value === "boolean") return "bool";
+  if (typeof value === "number") return Number.isInteger(value) ? "int" : "float";
+  if (plainText(value) !== undefined) return "str";
+  if (Array.isArray(value)) return "list";
+  return typeof value === "function" ? "Macro" : "dict";
 }
 
 function toPrimitive(value: unknown, what: string): unknown {

@@ -14,7 +14,9 @@ import type {
   Workflow,
   WorkflowNode,
 } from "./model.ts";
+import { entryNodes } from "./attach_trigger.ts";
 import { MAX_NODES } from "./limits.ts";
+import { templateParamProblem } from "./template_syntax.ts";
 
 /** Stable codes of validation problems, for callers that react to one kind. */
 export type ValidationCode =
@@ -37,7 +39,9 @@ export type ValidationCode =
   | "blocking-in-non-blocking-workflow"
   | "blocking-after-concurrent-task"
   | "core-format-mismatch"
-  | "too-many-nodes";
+  | "too-many-nodes"
+  | "no-trigger"
+  | "unknown-option";
 
 /** One problem: a code, a message naming the node and field, and the node and field. */
 export interface ValidationProblem {
@@ -173,33 +177,74 @@ export function validateWorkflow(workflow: Workflow, catalog: ModuleCatalog): Va
     } else byId.set(node.id, node);
   }
 
-  const triggerDescriptor = catalog.describe(workflow.trigger);
+  const triggerNodes = workflow.nodes.filter((node) => node.kind === "trigger");
+  if (workflow.trigger === null) {
+    checkTriggerless(workflow, triggerNodes, found);
+  } else {
+    checkTrigger(workflow, workflow.trigger, { catalog, triggerNodes, found });
+  }
+  for (const node of workflow.nodes) checkNode(node, { catalog, byId, found });
+  checkCycles(workflow, byId, found);
+  const triggerDescriptor = workflow.trigger === null
+    ? undefined
+    : catalog.describe(workflow.trigger);
+  checkPaths(workflow, { catalog, byId, found, trigger: triggerDescriptor });
+  return { errors: found.errors, warnings: found.warnings };
+}
+
+/** The workflow's trigger is a known trigger and its one trigger node. */
+function checkTrigger(
+  workflow: Workflow,
+  trigger: string,
+  context: { catalog: ModuleCatalog; triggerNodes: WorkflowNode[]; found: Collector },
+): void {
+  const { found, triggerNodes } = context;
+  const triggerDescriptor = context.catalog.describe(trigger);
   if (triggerDescriptor?.module_type !== "trigger") {
     found.error(
       "unknown-trigger",
-      `Workflow "${workflow.name}", field "trigger": unknown trigger "${workflow.trigger}"`,
-      {
-        field: "trigger",
-      },
+      `Workflow "${workflow.name}", field "trigger": unknown trigger "${trigger}"`,
+      { field: "trigger" },
     );
   }
-  const triggerNodes = workflow.nodes.filter((node) => node.kind === "trigger");
   if (triggerNodes.length !== 1) found.error("trigger-count", TRIGGER_COUNT_MESSAGE);
   for (const node of triggerNodes) {
-    if (node.module !== workflow.trigger) {
+    if (node.module !== trigger) {
       found.nodeError(
         "trigger-mismatch",
         node,
         "module",
-        `the trigger node is "${node.module}" but the workflow's trigger is "${workflow.trigger}"`,
+        `the trigger node is "${node.module}" but the workflow's trigger is "${trigger}"`,
       );
     }
   }
+}
 
-  for (const node of workflow.nodes) checkNode(node, { catalog, byId, found });
-  checkCycles(workflow, byId, found);
-  checkPaths(workflow, { catalog, byId, found, trigger: triggerDescriptor });
-  return { errors: found.errors, warnings: found.warnings };
+/**
+ * A trigger-less draft (a MISP blueprint fragment): accepted with a warning, but it has no
+ * trigger node and cannot be enabled until a trigger is chosen.
+ */
+function checkTriggerless(workflow: Workflow, triggerNodes: WorkflowNode[], found: Collector) {
+  found.warn(
+    "no-trigger",
+    `Workflow "${workflow.name}", field "trigger": no trigger yet; it stays disabled until a trigger is chosen (choose a trigger to enable it)`,
+    { field: "trigger" },
+  );
+  if (workflow.enabled) {
+    found.error(
+      "no-trigger",
+      `Workflow "${workflow.name}", field "enabled": a workflow without a trigger cannot be enabled; choose a trigger first`,
+      { field: "enabled" },
+    );
+  }
+  for (const node of triggerNodes) {
+    found.nodeError(
+      "trigger-mismatch",
+      node,
+      "module",
+      `the workflow has no trigger but node "${node.id}" is the trigger "${node.module}": set the workflow's trigger`,
+    );
+  }
 }
 
 /**
@@ -225,6 +270,13 @@ function checkNode(
   const descriptor = context.catalog.describe(node.module);
   if (!descriptor) {
     found.nodeError("unknown-module", node, "module", `unknown module "${node.module}"`);
+  } else if (descriptor.unsupported !== undefined) {
+    found.nodeError(
+      "unknown-module",
+      node,
+      "module",
+      `module "${node.module}" is not supported by Flowgate: ${descriptor.unsupported}`,
+    );
   } else if (descriptor.module_type !== node.kind) {
     found.nodeError(
       "kind-mismatch",
@@ -291,20 +343,29 @@ function checkParams(node: WorkflowNode, descriptor: ModuleDescriptor, found: Co
       found.nodeError("unknown-param", node, field, `unknown param "${id}" (known: ${known})`);
       continue;
     }
-    if (isUnset(value)) continue;
+    // A module's own default is never a problem, even when not among the options or not a list
+    // (MISP's `threatlevel: Low`, `proposal_type: all`, `warninglists: ALL`): MISP writes it.
+    if (isUnset(value) || isDefault(param, value)) continue;
     if (isScalarForList(param, value)) {
       // MISP's own blueprints store some multi-pickers as one string (hashlookup, BGP ranking);
-      // MISP loads them and the module sees no list, so they import with a warning, not an error.
+      // MISP's modules wrap it into a list (Module_attach_enrichment, Module_organisation_if), as
+      // Flowgate's do, so they import with a warning, not an error.
       found.nodeWarning(
         "invalid-param",
         node,
         field,
-        `expected a list of values, got ${quoteValue(value)} (MISP ignores a single value here)`,
+        `expected a list of values, got ${
+          quoteValue(value)
+        }; MISP wraps a single value into a list`,
       );
       continue;
     }
+    const templateProblem = templateParamProblem(param, value);
+    if (templateProblem) found.nodeError("invalid-param", node, field, templateProblem);
     const problem = paramTypeProblem(param, value);
-    if (problem) found.nodeError("invalid-param", node, field, problem);
+    if (!problem) continue;
+    if (problem.refused) found.nodeError(problem.code, node, field, problem.message);
+    else found.nodeWarning(problem.code, node, field, problem.message);
   }
   for (const param of descriptor.params) {
     if (param.required && isUnset(node.params[param.id]) && isUnset(param.default)) {
@@ -318,55 +379,109 @@ function checkParams(node: WorkflowNode, descriptor: ModuleDescriptor, found: Co
   }
 }
 
-/** A multi-value select or picker given one string, as MISP's editor sometimes saved it. */
+/** A multi-value select or picker given one string or number, as MISP's editor sometimes saved it. */
 function isScalarForList(param: ParamDescriptor, value: unknown): boolean {
   const multiple = param.multiple === true || param.picker_create_new === true;
   return multiple && (param.type === "select" || param.type === "picker") &&
-    typeof value === "string";
+    (typeof value === "string" || typeof value === "number");
 }
 
 function quoteValue(value: unknown): string {
   return typeof value === "string" ? `"${value}"` : JSON.stringify(value);
 }
 
-/** Why `value` does not fit `param`, or undefined when it does. */
-function paramTypeProblem(param: ParamDescriptor, value: unknown): string | undefined {
+/** A value that does not fit its param; `refused` ones are errors, the others warnings. */
+interface ParamProblem {
+  code: ValidationCode;
+  message: string;
+  refused: boolean;
+}
+
+/**
+ * What MISP does with a choice outside the options: its save checks no param (Workflow::$validate
+ * checks the graph only) and its modules compare the value with `==`, so the node runs and takes
+ * the branch PHP's comparison gives. Flowgate's modules compare the same way.
+ */
+const MISP_KEEPS_IT = "MISP saves it as it is and its module compares it as PHP does";
+
+/**
+ * Why `value` does not fit `param`, or undefined when it does. Text params that are not text are
+ * refused (MISP's modules use them as strings; PHP 8 throws on a list). Choices (select, radio,
+ * picker, checkbox) outside their options or of the wrong shape are warnings, since MISP saves
+ * and runs them; only Flowgate's `strict_options` params refuse them.
+ */
+function paramTypeProblem(param: ParamDescriptor, value: unknown): ParamProblem | undefined {
+  const refused = param.strict_options === true;
+  const choice = (code: ValidationCode, detail: string): ParamProblem => ({
+    code,
+    message: refused ? detail : `${detail}; ${MISP_KEEPS_IT}`,
+    refused,
+  });
   switch (param.type) {
     case "input":
     case "textarea":
     case "hashpath":
-      return typeof value === "string" || typeof value === "number"
-        ? undefined
-        : `expected a string, got ${quoteValue(value)}`;
+      if (typeof value !== "string" && typeof value !== "number") {
+        return {
+          code: "invalid-param",
+          message: `expected a string, got ${quoteValue(value)}`,
+          refused: true,
+        };
+      }
+      return param.integer ? integerProblem(param.integer, value) : undefined;
     case "checkbox":
       return CHECKBOX_VALUES.has(value)
         ? undefined
-        : `expected true or false, got ${quoteValue(value)}`;
+        : choice("invalid-param", `expected true or false, got ${quoteValue(value)}`);
     case "select":
     case "radio":
     case "picker": {
       const multiple = param.multiple === true || param.picker_create_new === true;
       if (multiple && !Array.isArray(value)) {
-        return `expected a list of values, got ${quoteValue(value)}`;
+        return choice("invalid-param", `expected a list of values, got ${quoteValue(value)}`);
       }
       if (!multiple && (typeof value === "object" && value !== null)) {
-        return `expected a single value, got ${quoteValue(value)}`;
+        return choice("invalid-param", `expected a single value, got ${quoteValue(value)}`);
       }
       const values = Array.isArray(value) ? value : [value];
       const scalarProblem = values.find((item) => typeof item === "object" && item !== null);
       if (scalarProblem !== undefined) {
-        return `expected plain values, got ${quoteValue(scalarProblem)}`;
+        return choice("invalid-param", `expected plain values, got ${quoteValue(scalarProblem)}`);
       }
       const strict = param.strict_options === true || param.picker_create_new !== true;
       const allowed = param.options ? optionValues(param.options) : [];
       if (!strict || allowed.length === 0) return undefined;
       const wrong = values.find((item) => item !== "" && !allowed.includes(String(item)));
       if (wrong === undefined) return undefined;
-      return `${quoteValue(wrong)} is not one of ${
-        allowed.map((option) => `"${option}"`).join(", ")
-      }`;
+      return choice(
+        refused ? "invalid-param" : "unknown-option",
+        `${quoteValue(wrong)} is not one of ${allowed.map((option) => `"${option}"`).join(", ")}`,
+      );
     }
   }
+}
+
+/** True when `value` is the param's declared default (as MISP writes it when nothing is chosen). */
+function isDefault(param: ParamDescriptor, value: unknown): boolean {
+  return param.default !== undefined && param.default !== "" &&
+    JSON.stringify(param.default) === JSON.stringify(value);
+}
+
+/** Why a Flowgate whole-number param (`integer`) refuses `value`, or undefined when it fits. */
+function integerProblem(
+  bounds: { min: number; max: number },
+  value: string | number,
+): ParamProblem | undefined {
+  const text = String(value).trim();
+  const number = Number(text);
+  if (/^-?\d+$/.test(text) && number >= bounds.min && number <= bounds.max) return undefined;
+  return {
+    code: "invalid-param",
+    message: `expected a whole number from ${bounds.min} to ${bounds.max}, got ${
+      quoteValue(value)
+    }`,
+    refused: true,
+  };
 }
 
 /** MISP's `isCyclic`: DFS with white/grey/black colouring; a grey target is a back edge. */
@@ -413,10 +528,15 @@ function checkPaths(
   const start =
     workflow.nodes.find((node) => node.kind === "trigger" && node.module === workflow.trigger) ??
       workflow.nodes.find((node) => node.kind === "trigger");
-  if (!start) return;
-  const reached = new Set<string>([start.id]);
+  // A trigger-less draft is walked from the nodes the trigger will be connected to.
+  const roots = start ? [start.id] : workflow.trigger === null ? entryNodes(workflow) : [];
+  if (roots.length === 0) return;
+  const reached = new Set<string>(roots);
   const afterConcurrent = new Set<string>();
-  const queue: { id: string; concurrent: boolean }[] = [{ id: start.id, concurrent: false }];
+  const queue: { id: string; concurrent: boolean }[] = roots.map((id) => ({
+    id,
+    concurrent: false,
+  }));
   while (queue.length > 0) {
     const { id, concurrent } = queue.shift() as (typeof queue)[number];
     const node = byId.get(id) as WorkflowNode;
@@ -437,7 +557,8 @@ function checkPaths(
   for (const node of workflow.nodes) {
     if (node.kind === "trigger") continue;
     if (!reached.has(node.id)) {
-      found.warn("unreachable-node", `${nodePrefix(node, "id")}: not reachable from the trigger`, {
+      const from = start ? "the trigger" : "an entry node";
+      found.warn("unreachable-node", `${nodePrefix(node, "id")}: not reachable from ${from}`, {
         node: node.id,
         field: "id",
       });

@@ -12,9 +12,11 @@ import type {
   DeferredWalk,
   JsonObject,
   TraceEntry,
+  TriggeredWorkflow,
   Workflow,
   WorkflowNode,
 } from "./model.ts";
+import { hasTrigger } from "./model.ts";
 import type { ModuleContext, WorkflowModule } from "./module.ts";
 import type { ModuleServices, TemplateRenderer } from "./module_services.ts";
 import { TransientError } from "./module_errors.ts";
@@ -108,19 +110,25 @@ class WalkStop extends Error {
  * Walks `workflow` from `startNodeId` exactly as MISP does and executes its nodes. Never throws for
  * module failures: they become trace entries, errors and the walk's success flag.
  *
- * @throws {RangeError} when `startNodeId` is not a node of the workflow
+ * @throws {RangeError} when `startNodeId` is not a node of the workflow, or the workflow has no
+ * trigger (a trigger-less blueprint draft never runs)
  */
 export async function walkGraph(
   workflow: Workflow,
   startNodeId: string,
   options: WalkOptions,
 ): Promise<WalkResult> {
+  if (!hasTrigger(workflow)) {
+    throw new RangeError(
+      `Cannot walk workflow "${workflow.name}": it has no trigger; choose a trigger to enable it`,
+    );
+  }
   const walker = new Walker(workflow, options);
   return await walker.run(startNodeId);
 }
 
 class Walker {
-  readonly #workflow: Workflow;
+  readonly #workflow: TriggeredWorkflow;
   readonly #options: WalkOptions;
   readonly #nodes = new Map<string, WorkflowNode>();
   readonly #triggerNode: WorkflowNode;
@@ -140,7 +148,7 @@ class Walker {
   };
   #executions = 0;
 
-  constructor(workflow: Workflow, options: WalkOptions) {
+  constructor(workflow: TriggeredWorkflow, options: WalkOptions) {
     this.#workflow = workflow;
     this.#options = options;
     for (const node of workflow.nodes) this.#nodes.set(node.id, node);

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { attachTrigger } from "./attach_trigger.ts";
 import { importBlueprint } from "./blueprint.ts";
 import { importMispWorkflow } from "./misp_codec.ts";
 import type { ModuleCatalog, Workflow } from "./model.ts";
@@ -21,7 +22,10 @@ export interface ParseWorkflowSourceOptions {
   filename?: string;
   /** HTTP content type; YAML and JSON types decide the syntax. */
   contentType?: string;
-  /** Trigger for a blueprint whose description does not name one. */
+  /**
+   * Trigger for a blueprint whose description does not name one, or for a trigger-less YAML draft;
+   * without it such a source is a trigger-less draft. Ignored for a workflow that has a trigger.
+   */
   trigger?: string;
   /** Resolves node kinds and default timeout policies (recommended). */
   catalog?: ModuleCatalog;
@@ -83,6 +87,9 @@ export function parseWorkflowSource(
   assertWorkflowSize(text);
   const parsed = parseBySyntax(text, options);
   assertNodeCount(parsed.workflow.name, parsed.workflow.nodes.length);
+  if (parsed.workflow.trigger === null && options.trigger !== undefined && options.catalog) {
+    parsed.workflow = attachTrigger(parsed.workflow, options.trigger, options.catalog);
+  }
   return parsed;
 }
 

@@ -257,8 +257,11 @@ export function parseWorkflowYaml(text: string, options: ParseWorkflowYamlOption
       { field: "name" },
     );
   }
-  const triggerEntry = required("trigger");
-  const trigger = reader.string(triggerEntry.value, triggerEntry.key, { field: "trigger" });
+  // `trigger: null` (or no key) is a trigger-less draft, as a MISP blueprint without a trigger.
+  const triggerEntry = top.get("trigger");
+  const trigger = triggerEntry === undefined || isNullScalar(triggerEntry.value)
+    ? null
+    : reader.string(triggerEntry.value, triggerEntry.key, { field: "trigger" });
   const description = readOptional(
     top.get("description"),
     (entry) => reader.string(entry.value, entry.key, { field: "description" }),
@@ -276,7 +279,7 @@ export function parseWorkflowYaml(text: string, options: ParseWorkflowYamlOption
       field: "order",
     });
   }) ?? DEFAULT_WORKFLOW_ORDER;
-  const triggerDescriptor = options.catalog?.describe(trigger);
+  const triggerDescriptor = trigger === null ? undefined : options.catalog?.describe(trigger);
   const onTimeout = readOptional(top.get("on_timeout"), (entry) => {
     const value = isScalar(entry.value) ? entry.value.value : undefined;
     if (value === "block" || value === "allow") return value as TimeoutPolicy;
@@ -294,15 +297,26 @@ export function parseWorkflowYaml(text: string, options: ParseWorkflowYamlOption
   }) ?? {};
   const start =
     readOptional(top.get("start"), (entry) => reader.ids(entry.value, { field: "start" })) ?? [];
+  if (trigger === null) {
+    for (const key of ["start", "trigger_params"]) {
+      const entry = top.get(key);
+      if (entry) {
+        reader.fail(
+          `a workflow without a trigger has no "${key}": its entry nodes are the nodes no node points to; set "trigger" first`,
+          entry.key,
+          { field: key },
+        );
+      }
+    }
+  }
 
-  const triggerNode: WorkflowNode = {
+  const nodes: WorkflowNode[] = trigger === null ? [] : [{
     id: YAML_TRIGGER_NODE_ID,
     module: trigger,
     kind: "trigger",
     params: triggerParams,
     next: [start],
-  };
-  const nodes: WorkflowNode[] = [triggerNode];
+  }];
   const nodesEntry = top.get("nodes");
   if (nodesEntry && !(isScalar(nodesEntry.value) && nodesEntry.value.value === null)) {
     const nodesMap = reader.map(nodesEntry.value, nodesEntry.key, { field: "nodes" });
@@ -319,6 +333,10 @@ export function parseWorkflowYaml(text: string, options: ParseWorkflowYamlOption
     }
   }
   return { name, description, trigger, enabled, order, on_timeout: onTimeout, nodes };
+}
+
+function isNullScalar(value: unknown): boolean {
+  return value === null || (isScalar(value) && value.value === null);
 }
 
 function readOptional<T>(
@@ -435,11 +453,14 @@ function edgeValue(targets: string[], asList: boolean): string | string[] {
  * `next` otherwise (a list for fan-out); defaults the parser would restore are still written so
  * the file says exactly what runs.
  *
- * @throws {RangeError} when the workflow has no trigger node or edges YAML cannot express.
+ * A trigger-less draft is written with `trigger: null` and no `start`.
+ *
+ * @throws {RangeError} when a workflow with a trigger has no trigger node, or has edges YAML
+ * cannot express.
  */
 export function stringifyWorkflowYaml(workflow: Workflow, catalog: ModuleCatalog): string {
   const triggerNode = workflow.nodes.find((node) => node.kind === "trigger");
-  if (!triggerNode) {
+  if (!triggerNode && workflow.trigger !== null) {
     throw new RangeError(
       `Cannot write workflow "${workflow.name}" as YAML: it has no trigger node`,
     );
@@ -452,7 +473,7 @@ export function stringifyWorkflowYaml(workflow: Workflow, catalog: ModuleCatalog
       `Cannot write workflow "${workflow.name}" as YAML: node "${extraTrigger.id}" is a second trigger`,
     );
   }
-  const lastTriggerOutput = triggerNode.next.findLastIndex((targets) => targets.length > 0);
+  const lastTriggerOutput = triggerNode?.next.findLastIndex((targets) => targets.length > 0) ?? -1;
   if (lastTriggerOutput > 0) {
     throw new RangeError(
       `Cannot write workflow "${workflow.name}" as YAML: the trigger node has edges on output ${
@@ -468,8 +489,10 @@ export function stringifyWorkflowYaml(workflow: Workflow, catalog: ModuleCatalog
     order: workflow.order,
     "on_timeout": workflow.on_timeout,
   };
-  if (Object.keys(triggerNode.params).length > 0) out.trigger_params = triggerNode.params;
-  const start = triggerNode.next[0] ?? [];
+  if (triggerNode && Object.keys(triggerNode.params).length > 0) {
+    out.trigger_params = triggerNode.params;
+  }
+  const start = triggerNode?.next[0] ?? [];
   if (start.length > 0) out.start = edgeValue(start, false);
   const nodes: Record<string, unknown> = {};
   for (const node of workflow.nodes) {

@@ -13,6 +13,7 @@ import type { ModuleLookup } from "../engine/walker.ts";
 import { getTrigger, TRIGGERS } from "../triggers/catalogue.ts";
 import { LOGIC_MODULES } from "./logic/mod.ts";
 import { ACTION_MODULES } from "./action/mod.ts";
+import { UNSUPPORTED_MODULES } from "./unsupported.ts";
 
 /** Two modules (or a module and a trigger) share an id: the registry refuses to load. */
 export class DuplicateModuleError extends Error {
@@ -47,6 +48,14 @@ for (const trigger of TRIGGERS) {
 
 const MODULES = indexModules([...LOGIC_MODULES, ...ACTION_MODULES], TRIGGER_DESCRIPTORS.keys());
 
+const UNSUPPORTED = new Map<string, ModuleDescriptor>();
+for (const descriptor of UNSUPPORTED_MODULES) {
+  if (MODULES.has(descriptor.id) || TRIGGER_DESCRIPTORS.has(descriptor.id)) {
+    throw new DuplicateModuleError(descriptor.id);
+  }
+  UNSUPPORTED.set(descriptor.id, descriptor);
+}
+
 /** The logic or action module with id `id`, or undefined (triggers are not executable modules). */
 export function getModule(id: string): WorkflowModule | undefined {
   return MODULES.get(id);
@@ -58,10 +67,13 @@ export function listModules(kind?: Exclude<ModuleType, "trigger">): WorkflowModu
   return kind ? all.filter((module) => module.descriptor.module_type === kind) : all;
 }
 
-/** Descriptors of every trigger, logic and action module, by id. */
+/**
+ * Descriptors of every trigger, logic and action module, by id, and of the MISP modules Flowgate
+ * knows but cannot run (their `unsupported` reason makes validation refuse them).
+ */
 export const MODULE_CATALOG: ModuleCatalog = {
   describe(id: string): ModuleDescriptor | undefined {
-    return TRIGGER_DESCRIPTORS.get(id) ?? MODULES.get(id)?.descriptor;
+    return TRIGGER_DESCRIPTORS.get(id) ?? MODULES.get(id)?.descriptor ?? UNSUPPORTED.get(id);
   },
 };
 

@@ -12,6 +12,7 @@ import { createOutboundFetch } from "../modules/action/lib/outbound.ts";
 import type { ModuleServices } from "../engine/module_services.ts";
 import { type Config, configSecrets } from "./config.ts";
 import { createZmqPublisher } from "../modules/action/lib/zmq_publisher.ts";
+import { createEnrichmentInputs } from "../modules/action/lib/enrichment_inputs.ts";
 
 /** Options of `createModuleServices`. */
 export interface ModuleServicesOptions {
@@ -41,6 +42,9 @@ export function createModuleServices(
       : null,
     mail: config.smtpUrl ? createSmtpTransport(config.smtpUrl) : null,
     zmq: config.zmqEndpoint ? createZmqPublisher(config.zmqEndpoint) : null,
+    enrichmentInputs: config.mispModulesUrl
+      ? createEnrichmentInputs(config.mispModulesUrl, options.fetch ? { fetch: options.fetch } : {})
+      : null,
     renderTemplate,
     now: options.now ?? Date.now,
     secrets: configSecrets(config),

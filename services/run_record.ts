@@ -17,12 +17,6 @@ export function newRunId(): string {
   return nextUlid();
 }
 
-/** SHA-256 hex of a JSON text (the exact input as received). */
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
-}
-
 /** What `buildRunRecord` needs besides the workflow and the result. */
 export interface RunRecordOptions {
   runId: string;
@@ -54,7 +48,8 @@ export function buildRunRecord(
     workflow_id: stored.id,
     workflow_name: stored.name,
     workflow_version: stored.version,
-    trigger: stored.workflow.trigger,
+    // Runs only start from workflows with a trigger; a draft's failed run names none.
+    trigger: stored.workflow.trigger ?? "",
     actor: options.actor,
     started_at: new Date(options.startedAt).toISOString(),
     finished_at: new Date(options.finishedAt).toISOString(),

@@ -232,12 +232,15 @@ async function restoreWorkflow(kv: Deno.Kv, workflow: StoredWorkflow): Promise<v
   if (isDeepStrictEqual(existing.value, workflow)) return;
   const op = kv.atomic().check(existing).check(owner);
   if (existing.value) {
-    op.delete(workflowTriggerKey(existing.value)).delete(workflowNameKey(existing.value.name));
+    const oldTriggerKey = workflowTriggerKey(existing.value);
+    if (oldTriggerKey) op.delete(oldTriggerKey);
+    op.delete(workflowNameKey(existing.value.name));
   }
+  const triggerKey = workflowTriggerKey(workflow);
+  if (triggerKey) op.set(triggerKey, workflow.id);
   const result = await op
     .set(workflowKey(workflow.id), workflow)
     .set(workflowNameKey(workflow.name), workflow.id)
-    .set(workflowTriggerKey(workflow), workflow.id)
     .sum(WORKFLOWS_REVISION_KEY, 1n)
     .commit();
   if (!result.ok) {

@@ -33,10 +33,11 @@ const caches = new WeakMap<Deno.Kv, CacheState>();
 const REVISION_KEY: Deno.KvKey = [KEY_WORKFLOWS_REVISION];
 
 /**
- * True when the workflow runs at `now`: enabled, or disabled with a `disabled_until` that has
- * passed.
+ * True when the workflow runs at `now`: it has a trigger and is enabled, or disabled with a
+ * `disabled_until` that has passed. A trigger-less draft never runs.
  */
 export function isWorkflowEnabled(stored: StoredWorkflow, now: Date = new Date()): boolean {
+  if (stored.workflow.trigger === null) return false;
   if (stored.workflow.enabled) return true;
   return stored.disabled_until !== undefined && Date.parse(stored.disabled_until) <= now.getTime();
 }
@@ -70,6 +71,7 @@ async function loadCache(kv: Deno.Kv, revision: string | null): Promise<CacheSta
   const byTrigger = new Map<string, StoredWorkflow[]>();
   for await (const entry of kv.list<StoredWorkflow>({ prefix: [KEY_WORKFLOWS] })) {
     const trigger = entry.value.workflow.trigger;
+    if (trigger === null) continue; // a trigger-less draft is listed for no trigger
     const list = byTrigger.get(trigger) ?? [];
     list.push(entry.value);
     byTrigger.set(trigger, list);

@@ -67,9 +67,14 @@ export function workflowNameKey(name: string): Deno.KvKey {
   return [KEY_WORKFLOWS_BY_NAME, name];
 }
 
-/** The key of a workflow's trigger index entry, ordered by `order` then id. */
-export function workflowTriggerKey(stored: StoredWorkflow): Deno.KvKey {
-  return [KEY_WORKFLOWS_BY_TRIGGER, stored.workflow.trigger, stored.workflow.order, stored.id];
+/**
+ * The key of a workflow's trigger index entry, ordered by `order` then id; undefined for a
+ * trigger-less draft, which is never indexed under a trigger.
+ */
+export function workflowTriggerKey(stored: StoredWorkflow): Deno.KvKey | undefined {
+  const trigger = stored.workflow.trigger;
+  if (trigger === null) return undefined;
+  return [KEY_WORKFLOWS_BY_TRIGGER, trigger, stored.workflow.order, stored.id];
 }
 
 /** The key of one saved version. */
@@ -105,11 +110,13 @@ export async function createWorkflow(
   };
   const version = versionOf(stored, describeWorkflowChange(undefined, workflow));
   assertFits(stored, version);
-  const result = await kv.atomic()
+  const op = kv.atomic()
     .check({ key: workflowNameKey(stored.name), versionstamp: null })
     .set(workflowKey(stored.id), stored)
-    .set(workflowNameKey(stored.name), stored.id)
-    .set(workflowTriggerKey(stored), stored.id)
+    .set(workflowNameKey(stored.name), stored.id);
+  const triggerKey = workflowTriggerKey(stored);
+  if (triggerKey) op.set(triggerKey, stored.id);
+  const result = await op
     .set(workflowVersionKey(stored.id, 1), version)
     .sum(WORKFLOWS_REVISION_KEY, 1n)
     .commit();
@@ -174,6 +181,8 @@ export async function replaceWorkflow(
  * workflow counts as enabled again. Retries on concurrent writes since a toggle only sets a flag.
  *
  * @throws {NotFoundError} when no workflow has that id.
+ * @throws {ConflictError} when enabling a workflow that has no trigger (choose one first, with
+ * `replaceWorkflow`), or it keeps changing concurrently.
  */
 export async function setWorkflowEnabled(
   kv: Deno.Kv,
@@ -188,6 +197,11 @@ export async function setWorkflowEnabled(
     const entry = await kv.get<StoredWorkflow>(workflowKey(id));
     const current = entry.value;
     if (!current) throw new NotFoundError(`Cannot change workflow "${id}": no such workflow`);
+    if (enabled && current.workflow.trigger === null) {
+      throw new ConflictError(
+        `Cannot enable workflow "${current.name}": it has no trigger yet; choose a trigger to enable it`,
+      );
+    }
     if (current.workflow.enabled === enabled && current.disabled_until === until) return current;
     const { disabled_until: _previousUntil, ...rest } = current;
     const next: StoredWorkflow = {
@@ -219,6 +233,7 @@ export async function reenableExpiredWorkflows(
   for await (const entry of kv.list<StoredWorkflow>({ prefix: [KEY_WORKFLOWS] })) {
     const until = entry.value.disabled_until;
     if (entry.value.workflow.enabled || !until || Date.parse(until) > now.getTime()) continue;
+    if (entry.value.workflow.trigger === null) continue;
     changed.push(
       await setWorkflowEnabled(kv, entry.value.id, true, { actor: "system:disabled-until", now }),
     );
@@ -249,11 +264,13 @@ export async function deleteWorkflow(
     "saved_by": options.actor,
     change: "deleted",
   };
-  const result = await kv.atomic()
+  const op = kv.atomic()
     .check(entry)
     .delete(workflowKey(id))
-    .delete(workflowNameKey(current.name))
-    .delete(workflowTriggerKey(current))
+    .delete(workflowNameKey(current.name));
+  const triggerKey = workflowTriggerKey(current);
+  if (triggerKey) op.delete(triggerKey);
+  const result = await op
     .set(workflowVersionKey(id, tombstone.version), tombstone)
     .sum(WORKFLOWS_REVISION_KEY, 1n)
     .commit();
@@ -273,7 +290,10 @@ export async function getWorkflow(kv: Deno.Kv, idOrName: string): Promise<Stored
   return (await kv.get<StoredWorkflow>(workflowKey(byName.value))).value;
 }
 
-/** Every workflow (or those of one trigger), ordered by trigger, then `order`, then name. */
+/**
+ * Every workflow (or those of one trigger: never a trigger-less draft), ordered by trigger (drafts
+ * last), then `order`, then name.
+ */
 export async function listWorkflows(
   kv: Deno.Kv,
   options: ListWorkflowsOptions = {},
@@ -297,10 +317,16 @@ export async function listWorkflows(
   return workflows.sort(compareWorkflows);
 }
 
-/** Orders workflows by trigger, then `order`, then name. */
+/** Orders workflows by trigger (trigger-less drafts last), then `order`, then name. */
 export function compareWorkflows(a: StoredWorkflow, b: StoredWorkflow): number {
-  return a.workflow.trigger.localeCompare(b.workflow.trigger) ||
-    a.workflow.order - b.workflow.order || a.name.localeCompare(b.name);
+  const byTrigger = a.workflow.trigger === b.workflow.trigger
+    ? 0
+    : a.workflow.trigger === null
+    ? 1
+    : b.workflow.trigger === null
+    ? -1
+    : a.workflow.trigger.localeCompare(b.workflow.trigger);
+  return byTrigger || a.workflow.order - b.workflow.order || a.name.localeCompare(b.name);
 }
 
 /** Every saved version of a workflow, oldest first (deleted workflows keep theirs). */
@@ -359,8 +385,12 @@ async function commitNextVersion(
   }
   const oldTriggerKey = workflowTriggerKey(current);
   const newTriggerKey = workflowTriggerKey(next);
-  if (oldTriggerKey.some((part, i) => part !== newTriggerKey[i])) {
-    op.delete(oldTriggerKey).set(newTriggerKey, next.id);
+  const sameKey = oldTriggerKey !== undefined && newTriggerKey !== undefined &&
+    oldTriggerKey.length === newTriggerKey.length &&
+    oldTriggerKey.every((part, i) => part === newTriggerKey[i]);
+  if (!sameKey) {
+    if (oldTriggerKey) op.delete(oldTriggerKey);
+    if (newTriggerKey) op.set(newTriggerKey, next.id);
   }
   const result = await op
     .set(workflowKey(next.id), next)

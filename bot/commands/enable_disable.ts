@@ -1,10 +1,14 @@
 /**
- * `enable <workflow>` and `disable <workflow> [for <duration>]`: switch a workflow on or off,
- * off for a while when a duration is given.
+ * `enable <workflow> [trigger]` and `disable <workflow> [for <duration>]`: switch a workflow on or
+ * off, off for a while when a duration is given; a workflow imported without a trigger (a MISP
+ * blueprint fragment) is enabled with the trigger given.
  *
  * @module
  */
 
+import { AttachTriggerError } from "../../engine/attach_trigger.ts";
+import { WorkflowValidationError } from "../../engine/validate.ts";
+import { enableWorkflow as enableStoredWorkflow } from "../../services/enable_workflow.ts";
 import { NotFoundError } from "../../store/errors.ts";
 import { getWorkflow, setWorkflowEnabled } from "../../store/workflows.ts";
 import { type Card, textCard } from "../cards.ts";
@@ -25,8 +29,8 @@ const DURATION_UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_0
 export const enableCommand: ChatCommand = {
   name: "enable",
   role: "admin",
-  args: "<workflow>",
-  summary: "enable a workflow",
+  args: "<workflow> [trigger]",
+  summary: "enable a workflow; one without a trigger needs the trigger to run on",
   run: enableWorkflow,
 };
 
@@ -59,15 +63,34 @@ export function parseChatDuration(text: string): number {
 }
 
 async function enableWorkflow({ core, identity, args }: CommandContext): Promise<Card> {
-  const name = requireFirstArg(args, commandUsage(enableCommand));
+  const usage = commandUsage(enableCommand);
+  const name = requireFirstArg(args, usage);
+  if (args.length > 2) throw new CommandUsageError(`Usage: ${usage}`);
   const stored = await getWorkflow(core.ctx.kv, name);
   if (!stored) throw new NotFoundError(`No workflow "${name}"`);
+  const trigger = args[1];
+  if (stored.workflow.trigger === null && trigger === undefined) {
+    throw new CommandUsageError(
+      `Workflow "${stored.name}" has no trigger yet: choose a trigger to enable it with ` +
+        `"enable ${stored.name} <trigger>", e.g. "enable ${stored.name} event-publish"`,
+    );
+  }
   const actor = actorOf(identity);
-  await setWorkflowEnabled(core.ctx.kv, stored.id, true, {
-    actor,
-    now: new Date(core.ctx.now()),
-  });
-  return textCard(`Workflow "${stored.name}" enabled by ${actor}.`);
+  let next;
+  try {
+    next = await enableStoredWorkflow(core.ctx.kv, stored, {
+      actor,
+      now: new Date(core.ctx.now()),
+      ...(trigger !== undefined ? { trigger } : {}),
+    });
+  } catch (error) {
+    if (error instanceof AttachTriggerError || error instanceof WorkflowValidationError) {
+      throw new CommandUsageError(error.message, { cause: error });
+    }
+    throw error;
+  }
+  const on = stored.workflow.trigger === null ? ` on trigger ${next.workflow.trigger}` : "";
+  return textCard(`Workflow "${stored.name}" enabled${on} by ${actor}.`);
 }
 
 async function disableWorkflow({ core, identity, args }: CommandContext): Promise<Card> {

@@ -29,7 +29,8 @@ async function listWorkflowsCard({ core }: CommandContext): Promise<Card> {
       ? `disabled until ${stored.disabled_until}`
       : "disabled";
     const lastText = last ? `last ${last.outcome} at ${last.started_at}` : "never ran";
-    return `${stored.name} · ${stored.workflow.trigger} · order ${stored.workflow.order} · ` +
+    const trigger = stored.workflow.trigger ?? "no trigger yet (enable <workflow> <trigger>)";
+    return `${stored.name} · ${trigger} · order ${stored.workflow.order} · ` +
       `${state} · ${lastText}`;
   }));
   return textCard(lines.join("\n"), { title: `Workflows (${workflows.length})` });

@@ -2,7 +2,8 @@
  * `assign_country` (Assign country 0.2): reads country names from the enrichment results that
  * `attach-enrichment` left on the attributes, finds the matching clusters of MISP's country galaxy
  * (`GET /galaxies/index`, `GET /galaxies/view/<id>`) and attaches their tags to the event or to
- * each attribute (reference §2.2, §3.3).
+ * each attribute (reference §2.2, §3.3). As MISP's module it never calls `setData`: later nodes see
+ * the tags as they were.
  *
  * @module
  */
@@ -13,13 +14,7 @@ import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
 import { mispActionDescriptor } from "./lib/misp_action.ts";
 import { callMisp, requireMisp } from "./lib/misp_operation.ts";
 import { isObject, matchingItemsForAttributes } from "./lib/node_filters.ts";
-import {
-  attachTag,
-  attributeTarget,
-  eventTarget,
-  mirrorAttachedTag,
-  type TagTarget,
-} from "./lib/tag_calls.ts";
+import { attachTag, attributeTarget, eventTarget, type TagTarget } from "./lib/tag_calls.ts";
 
 /** Assign country: tags the event or attributes with the countries their enrichments name. */
 export const assignCountry: WorkflowModule = {
@@ -59,7 +54,6 @@ export const assignCountry: WorkflowModule = {
         label: "Galaxy Name",
         type: "select",
         options: { country: "Country" },
-        default: "country",
       },
       { id: "relationship_type", label: "Relationship Type", type: "input" },
     ],
@@ -87,7 +81,6 @@ async function execAssignCountry(context: ModuleContext): Promise<boolean> {
     local: context.params.locality !== "global",
     relationshipType: String(context.params.relationship_type ?? ""),
   };
-  let next = data;
   for (const { target, countries } of wanted) {
     const tagNames = new Set(
       countries.map((country) => clusters.get(country.toLowerCase())).filter((name) =>
@@ -96,10 +89,8 @@ async function execAssignCountry(context: ModuleContext): Promise<boolean> {
     );
     for (const name of tagNames) {
       await attachTag(context, target, { ...tag, name });
-      next = mirrorAttachedTag(next, target, { ...tag, name });
     }
   }
-  if (next !== data) context.roaming.setData(next);
   return true;
 }
 

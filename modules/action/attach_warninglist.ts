@@ -29,7 +29,8 @@ export const attachWarninglist: WorkflowModule = {
       type: "picker",
       multiple: true,
       options: { ALL: "ALL" },
-      default: ["ALL"],
+      // MISP declares the string "ALL" for this multiple picker; its exec wraps a string in a list.
+      default: "ALL",
       placeholder: "ALL",
     }],
   }),

@@ -33,6 +33,7 @@ export const attributeDistributionOperation: WorkflowModule = {
         id: "sharing_group_id",
         label: "Sharing Groups",
         type: "picker",
+        default: [],
         display_on: { distribution: "4" },
       },
     ],

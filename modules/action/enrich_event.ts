@@ -1,13 +1,14 @@
 /**
  * `enrich-event` (Enrich Event 0.2): has MISP run one enrichment module and save the results,
  * on the whole event (`POST /events/enrichEvent/<id>`) or, with filters, on the matching
- * attributes only (`POST /attributes/enrich/<id>` each), then reloads the roaming data
- * (reference §2.2, §3.5).
+ * attributes only (`POST /attributes/enrich/<id>` each, skipping the types the module does not
+ * take, as MISP's enrichment does), then reloads the roaming data (reference §2.2, §3.5).
  *
  * @module
  */
 
 import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
+import { supportedAttributes } from "./lib/enrichment_inputs.ts";
 import { reloadRoamingEvent } from "./lib/event_reload.ts";
 import { mispActionDescriptor } from "./lib/misp_action.ts";
 import { callMisp, requireMisp } from "./lib/misp_operation.ts";
@@ -45,8 +46,10 @@ async function execEnrichEvent(context: ModuleContext): Promise<boolean> {
   const data = context.roaming.getData();
   const event = eventOf(data);
   if (filtersEnabled(context.node)) {
-    const attributes = (matchingItems(context.node, data) ?? []).filter(isObject);
-    if (attributes.length === 0) return true;
+    const matching = (matchingItems(context.node, data) ?? []).filter(isObject);
+    if (matching.length === 0) return true;
+    const { accepted: attributes, skipped } = await supportedAttributes(context, module, matching);
+    if (skipped.length > 0) context.observe("skipped_types", skipped);
     for (const attribute of attributes) {
       await callMisp(context, {
         method: "POST",

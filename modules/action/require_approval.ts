@@ -61,7 +61,13 @@ export const requireApproval: WorkflowModule = {
         options: {},
         default: [...DEFAULT_APPROVERS],
       },
-      { id: "quorum", label: "Approvals needed", type: "input", default: "1" },
+      {
+        id: "quorum",
+        label: "Approvals needed",
+        type: "input",
+        default: "1",
+        integer: { min: 1, max: MAX_APPROVAL_QUORUM },
+      },
       {
         id: "allow_self_approval",
         label: "The publisher may approve their own event",
@@ -73,6 +79,7 @@ export const requireApproval: WorkflowModule = {
         label: "Timeout (seconds)",
         type: "input",
         default: String(DEFAULT_APPROVAL_TIMEOUT_SECONDS),
+        integer: { min: 1, max: MAX_APPROVAL_TIMEOUT_SECONDS },
       },
       {
         id: "on_timeout",
@@ -87,12 +94,14 @@ export const requireApproval: WorkflowModule = {
         label: "Reminder after (seconds, 0 for none)",
         type: "input",
         default: String(DEFAULT_APPROVAL_REMINDER_SECONDS),
+        integer: { min: 0, max: MAX_APPROVAL_TIMEOUT_SECONDS },
       },
       {
         id: "escalation_seconds",
         label: "Escalate after (seconds, 0 for never)",
         type: "input",
         default: "0",
+        integer: { min: 0, max: MAX_APPROVAL_TIMEOUT_SECONDS },
       },
       {
         id: "escalate_to",
@@ -173,6 +182,7 @@ async function execRequireApproval(context: ModuleContext): Promise<boolean> {
     ...(publisher ? { publisher } : {}),
     reason: String(context.params.reason ?? ""),
     policy,
+    data,
   });
   context.record({ ...action, dry: false });
   context.observe(PENDING_APPROVAL_KEY, id);

@@ -6,8 +6,8 @@
  *
  * Deliberate differences: with `event_ids` MISP hands `{"eventid": [uuids]}` to an ad-hoc trigger
  * that fetches the events; Flowgate fetches each event (`GET /events/view/<uuid>`) and runs the
- * workflows on it. MISP's default `'yes'` for `input_data` is no option and passes nothing, so
- * Flowgate declares "nothing". A dry run runs the workflows as dry runs too (only recorded when
+ * workflows on it. `input_data` keeps MISP's declared default `'yes'`, which is no option and,
+ * as in MISP's if/elseif chain, passes nothing (exports then match MISP's). A dry run runs the workflows as dry runs too (only recorded when
  * there is no runner, or the events would have been read from MISP). The reload needs MISP and is
  * skipped without it, and in a dry run.
  *
@@ -47,7 +47,7 @@ export const runWorkflowAction: WorkflowModule = {
           roaming_data: "Roaming Data (Data of this Workflow)",
           event_ids: "Event IDs from filters or Extracted from Roaming Data",
         },
-        default: "nothing",
+        default: "yes",
       },
     ],
   }),

@@ -2,7 +2,8 @@
  * `tag_country_asn_from_enrichment` (Tag attribute with country and ASN 0.1, newer MISP): reads
  * the misp_standard enrichment results `attach-enrichment` left on each attribute and tags the
  * attribute `country:"…"`, `asn_number:"…"`, `asn_org:"…"` and `country_code:"…"` through
- * `/tags/attachTagToObject`, mirroring the tags into the roaming data (reference §2.3, §3.3).
+ * `/tags/attachTagToObject`, mirroring the tags into the roaming data as MISP's `_addTag` does
+ * (reference §2.3, §3.3).
  *
  * Deliberate difference: MISP extracts `Event._AttributeFlattened` from the filtered items, which
  * finds nothing once a selector is set; Flowgate tags the attributes the filters select.
@@ -16,7 +17,7 @@ import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
 import { mispActionDescriptor } from "./lib/misp_action.ts";
 import { requireMisp } from "./lib/misp_operation.ts";
 import { matchingItemsForAttributes } from "./lib/node_filters.ts";
-import { attachTag, attributeTarget, mirrorAttachedTag } from "./lib/tag_calls.ts";
+import { attachTag, attributeTarget, mirrorAttributeTag } from "./lib/tag_calls.ts";
 
 /** Tag attribute with country and ASN: tags from each attribute's enrichment results. */
 export const tagCountryAsnFromEnrichment: WorkflowModule = {
@@ -54,7 +55,7 @@ async function execTagCountryAsn(context: ModuleContext): Promise<boolean> {
     const target = attributeTarget(attribute);
     for (const name of tags) {
       tagged = await attachTag(context, target, { name, local }) || tagged;
-      next = mirrorAttachedTag(next, target, { name, local });
+      next = mirrorAttributeTag(next, target.id, { name, local });
     }
   }
   context.observe("tags", wanted);

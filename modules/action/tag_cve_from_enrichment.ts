@@ -23,7 +23,7 @@ import { isObject, matchingItemsForAttributes } from "./lib/node_filters.ts";
 import { apiRootOf } from "./lib/outbound.ts";
 import { createActionRedactor } from "./lib/redact.ts";
 import { byId, updateAttributes } from "./lib/roaming_event.ts";
-import { attachTag, attributeTarget, mirrorAttachedTag } from "./lib/tag_calls.ts";
+import { attachTag, attributeTarget, mirrorAttributeTag } from "./lib/tag_calls.ts";
 import { isTransientStatus, quoteBody, sendHttpAction, webhookHeaders } from "./webhook.ts";
 
 /** CIRCL's public Vulnerability-Lookup, MISP's hard-coded endpoint. */
@@ -124,7 +124,7 @@ export function createTagCveFromEnrichment(
         for (const name of cveTags(score, withTtp)) {
           success = await attachTag(context, target, { name, local }) || success;
           context.roaming.setData(
-            mirrorAttachedTag(context.roaming.getData(), target, { name, local }),
+            mirrorAttributeTag(context.roaming.getData(), target.id, { name, local }),
           );
         }
         const comment = String(attribute.comment ?? "");

@@ -1,7 +1,8 @@
 /**
  * `tag_operation` (Tag operation 0.2): adds or removes tags on the event or on the matching
- * attributes through `/tags/attachTagToObject` and `/tags/removeTagFromObject`, and mirrors the
- * change into the roaming data (reference §2.2, §3.3).
+ * attributes through `/tags/attachTagToObject` and `/tags/removeTagFromObject` (reference §2.2,
+ * §3.3). As MISP's module (2.5.1 and the newest 2.4-line file), it never calls `setData`: the tags
+ * land in MISP, the roaming data stays as it was, and later nodes see the tags as they were.
  *
  * @module
  */
@@ -18,11 +19,10 @@ import {
   detachTag,
   eventSelected,
   eventTarget,
-  mirrorAttachedTag,
-  mirrorDetachedTag,
   sameName,
   tagsOf,
 } from "./lib/tag_calls.ts";
+import { TAG_PICKER_PARAMS } from "../tag_params.ts";
 
 /** Tag operation: add or remove tags, local or global, on the event or its attributes. */
 export const tagOperation: WorkflowModule = {
@@ -56,14 +56,7 @@ export const tagOperation: WorkflowModule = {
         options: { local: "Local", global: "Global", any: "Any" },
         default: "local",
       },
-      {
-        id: "tags",
-        label: "Tags",
-        type: "picker",
-        multiple: true,
-        options: [],
-        placeholder: "Pick a tag",
-      },
+      ...TAG_PICKER_PARAMS,
       {
         id: "relationship_type",
         label: "Relationship Type",
@@ -95,7 +88,9 @@ async function execTagOperation(context: ModuleContext): Promise<boolean> {
   if (scope === "event") holders.set(eventTarget(data).id, eventOf(data));
   else for (const item of items.filter(isObject)) holders.set(String(item.id), item);
 
-  let next = data;
+  const clusters = stringList(context.params.clusters);
+  // MISP declares the picker but its exec() only sends `tags`: chosen clusters are not attached.
+  if (clusters.length > 0) context.observe("clusters_ignored", clusters);
   let result = false;
   for (const target of targets) {
     if (context.params.action === "remove") {
@@ -105,7 +100,6 @@ async function execTagOperation(context: ModuleContext): Promise<boolean> {
         );
         if (attached) {
           await detachTag(context, target, String(attached.name));
-          next = mirrorDetachedTag(next, target, String(attached.name));
         }
         result = true;
       }
@@ -113,11 +107,9 @@ async function execTagOperation(context: ModuleContext): Promise<boolean> {
       for (const name of tags) {
         const tag = { name, local: locality === "local", relationshipType };
         result = await attachTag(context, target, tag) || result;
-        next = mirrorAttachedTag(next, target, tag);
       }
     }
   }
-  if (next !== data) context.roaming.setData(next);
   return result;
 }
 

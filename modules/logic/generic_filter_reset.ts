@@ -8,23 +8,16 @@
 import type { JsonObject } from "../../engine/model.ts";
 import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
 import { isPhpArray } from "../../engine/php_compare.ts";
-import { FILTERING_LABELS } from "./generic_filter_data.ts";
+import { filterBlockDescriptor, FILTERING_LABELS } from "./filter_block.ts";
 
 /** Filter :: Remove filter: restores the pre-filter snapshot, minus the removed label(s). */
 export const genericFilterReset: WorkflowModule = {
-  descriptor: {
+  descriptor: filterBlockDescriptor({
     id: "generic-filter-reset",
     name: "Filter :: Remove filter",
     version: "0.1",
     description: "Reset filtering",
-    module_type: "logic",
     icon: "redo-alt",
-    inputs: 1,
-    outputs: 1,
-    blocking: false,
-    expect_misp_core_format: false,
-    support_filters: false,
-    multiple_output_connection: false,
     params: [
       {
         id: "filtering-label",
@@ -34,7 +27,7 @@ export const genericFilterReset: WorkflowModule = {
         options: { all: "All filters", ...FILTERING_LABELS },
       },
     ],
-  },
+  }),
   exec(context: ModuleContext): boolean {
     const label = context.params["filtering-label"];
     const snapshot = context.roaming.getData()._unfilteredData;

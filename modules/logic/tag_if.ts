@@ -11,6 +11,7 @@ import { extract } from "../../engine/hash_path.ts";
 import { evaluateCondition } from "../../engine/conditions.ts";
 import { isPhpArray, looseEquals, phpEmpty, phpValues } from "../../engine/php_compare.ts";
 import { observable } from "./observation.ts";
+import { TAG_CONDITION_PARAM } from "../tag_params.ts";
 
 /** Where each scope reads tag names; anything unknown falls back to the event's tags. */
 function tagPath(scope: unknown): string {
@@ -49,18 +50,7 @@ export const tagIf: WorkflowModule = {
         options: { event: "Event", attribute: "Attribute", event_attribute: "Inherited Attribute" },
         default: "event",
       },
-      {
-        id: "condition",
-        label: "Condition",
-        type: "select",
-        default: "in_or",
-        options: {
-          in_or: "Is tagged with any (OR)",
-          in_and: "Is tagged with all (AND)",
-          not_in_or: "Is not tagged with any (OR)",
-          not_in_and: "Is not tagged with all (AND)",
-        },
-      },
+      TAG_CONDITION_PARAM,
       { id: "tags", label: "Tags", type: "picker", multiple: true, placeholder: "Pick a tag" },
       {
         id: "clusters",

@@ -31,6 +31,7 @@ import {
 import { RequestProblemsError } from "../errors.ts";
 import type { AppContext, AppEnv } from "../../services/context.ts";
 import { type DryRunContext, dryRunWorkflow } from "../../services/dry_run.ts";
+import { enableWorkflow, needsTriggerMessage } from "../../services/enable_workflow.ts";
 import { parseJsonBody } from "./json_body.ts";
 import { pathId, queryFilter } from "./params.ts";
 
@@ -56,6 +57,13 @@ export function parseDuration(text: string): number {
     });
   }
   return parts.reduce((sum, part) => sum + Number(part[1]) * DURATION_UNITS[part[2]!]!, 0);
+}
+
+/** `?enable=true|false`, or undefined when absent. */
+function enableQuery(value: string | undefined): boolean | undefined {
+  if (value === undefined || value === "") return undefined;
+  if (value === "true" || value === "false") return value === "true";
+  throw new HTTPException(400, { message: `Invalid "enable" value "${value}": use true or false` });
 }
 
 /**
@@ -122,11 +130,14 @@ export function workflowRoutes(ctx: Pick<AppContext, "kv" | "now"> & DryRunConte
     }
     const text = new TextDecoder().decode(bytes);
     const trigger = queryFilter(c.req.query("trigger"), "trigger");
+    const enable = enableQuery(c.req.query("enable"));
     const parsed = parseWorkflowSourceOrRefuse(text, {
       catalog: MODULE_CATALOG,
       ...(type ? { contentType: type } : {}),
       ...(trigger ? { trigger } : {}),
     });
+    // Blueprints import disabled (a fragment must not start blocking on import); ?enable= decides.
+    if (enable !== undefined) parsed.workflow.enabled = enable;
     const { errors, warnings } = validateWorkflow(parsed.workflow, MODULE_CATALOG);
     if (errors.length > 0) {
       throw new RequestProblemsError(
@@ -168,7 +179,14 @@ export function workflowRoutes(ctx: Pick<AppContext, "kv" | "now"> & DryRunConte
         "Content-Type": "application/yaml; charset=utf-8",
       });
     }
-    if (format === "misp") return c.json(exportMispWorkflow(stored.workflow, MODULE_CATALOG));
+    if (format === "misp") {
+      if (stored.workflow.trigger === null) {
+        throw new ConflictError(
+          `Cannot export workflow "${stored.name}" as a MISP workflow: it has no trigger; choose a trigger first`,
+        );
+      }
+      return c.json(exportMispWorkflow(stored.workflow, MODULE_CATALOG));
+    }
     if (format !== "json") {
       throw new HTTPException(400, {
         message: `Unknown format "${format}": use json, yaml or misp`,
@@ -215,12 +233,22 @@ export function workflowRoutes(ctx: Pick<AppContext, "kv" | "now"> & DryRunConte
 
   app.post("/:id/enable", async (c) => {
     const stored = await load(c);
-    const next = await setWorkflowEnabled(ctx.kv, stored.id, true, { actor: API_ACTOR });
+    const text = await c.req.text();
+    const body = text.trim() === "" ? {} : parseJsonBody(text);
+    if (body.trigger !== undefined && typeof body.trigger !== "string") {
+      throw new HTTPException(400, { message: 'Field "trigger": expected a trigger id string' });
+    }
+    const trigger = queryFilter(body.trigger ?? c.req.query("trigger"), "trigger");
+    const next = await enableWorkflow(ctx.kv, stored, {
+      actor: API_ACTOR,
+      ...(trigger ? { trigger } : {}),
+    });
+    const attached = stored.workflow.trigger === null ? { trigger: next.workflow.trigger } : {};
     await appendAudit(ctx.kv, {
       actor: API_ACTOR,
       action: "workflow.enable",
       target: stored.id,
-      details: { name: stored.name, version: next.version },
+      details: { name: stored.name, version: next.version, ...attached },
     });
     return c.json({ workflow: next });
   });
@@ -282,6 +310,7 @@ export function workflowRoutes(ctx: Pick<AppContext, "kv" | "now"> & DryRunConte
 
   app.post("/:id/dry-run", async (c) => {
     const stored = await load(c);
+    if (stored.workflow.trigger === null) throw new ConflictError(needsTriggerMessage(stored.name));
     const input = parseJsonBody(await c.req.text()) as JsonObject;
     const { run, result } = await dryRunWorkflow(ctx, stored, { input, actor: API_ACTOR });
     return c.json({ run, verdict: result.success ? "allow" : "block" });

@@ -1,6 +1,7 @@
 /**
  * Adversarial: template bombs in a blocking workflow's message (`center`/`indent` to hundreds of
- * millions of characters, `range(1e9)`, a doubling `{% set %}`, a catastrophic regex). Each must
+ * millions of characters, `range(1e9)`, a string or list doubled in a `namespace()`, a
+ * catastrophic regex). Each must
  * end in a block or failure answer (HTTP 200 with an error, never allow) within the verdict
  * deadline, and the server must live on. They run in a real Flowgate process: a bomb that goes
  * off in `createApp` would take the whole `deno test` process (every test file) down with it.
@@ -29,8 +30,11 @@ const RSS_BUDGET_BYTES = 150 * MIB;
 /** The server's heap: a bomb that allocates gigabytes dies fast instead of swapping the host. */
 const SERVER_V8_FLAGS = "--max-old-space-size=1024";
 
-/** The bombs, as MISP's workflow editor would let anyone type them into a message. */
-const BOMBS: { label: string; template: string }[] = [
+/**
+ * The bombs, as MISP's workflow editor would let anyone type them into a message. `refusal`, when
+ * given, is the error the render must stop with: the bomb must reach the limit, not fail early.
+ */
+const BOMBS: { label: string; template: string; refusal?: RegExp }[] = [
   { label: "center(400000000)", template: "{{ 'x' | center(400000000) }}" },
   { label: "center(2e7)", template: "{{ 'x' | center(20000000) }}" },
   { label: "indent(400000000)", template: "{{ 'x\\ny\\nz' | indent(400000000) }}" },
@@ -38,9 +42,17 @@ const BOMBS: { label: string; template: string }[] = [
   { label: "range(1e9) loop", template: "{% for i in range(1000000000) %}x{% endfor %}" },
   { label: "range(1e9) joined", template: "{{ range(1000000000) | join(',') }}" },
   {
-    label: "{% set %} doubling",
+    // A `{% set %}` in a loop is local to the iteration (Jinja2): a namespace carries the string.
+    label: "namespace() doubling",
     template:
-      "{% set s = 'xxxxxxxxxxxxxxxx' %}{% for i in range(40) %}{% set s = s ~ s %}{% endfor %}{{ s | length }}",
+      "{% set ns = namespace(s='xxxxxxxxxxxxxxxx') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s | length }}",
+    refusal: /The "~" operator would build \d+ characters, more than the limit of \d+/,
+  },
+  {
+    label: "namespace() list + list doubling",
+    template:
+      "{% set ns = namespace(l=[1]) %}{% for i in range(60) %}{% set ns.l = ns.l + ns.l %}{% endfor %}{{ ns.l | length }}",
+    refusal: /The "\+" operator would build a list of \d+ items, more than the limit of \d+/,
   },
   {
     label: "nested loops",
@@ -141,7 +153,7 @@ Deno.test({
     await using range = new BombRange(await Deno.makeTempDir({ prefix: "flowgate-bombs-" }));
     const event = await tlpRedEvent();
 
-    for (const [index, { label, template }] of BOMBS.entries()) {
+    for (const [index, { label, template, refusal }] of BOMBS.entries()) {
       await t.step(label, async () => {
         const { process: server, pid } = await range.server();
         const problems: string[] = [];
@@ -191,6 +203,10 @@ Deno.test({
           elapsed = performance.now() - started;
           const problem = queryBlockProblem(answer);
           if (problem) problems.push(`/query: ${problem}`);
+          const error = problem ? "" : String(JSON.parse(answer.text).error);
+          if (refusal && !problem && !refusal.test(error)) {
+            problems.push(`/query failed, but not at the limit ${refusal}: ${error}`);
+          }
           if (elapsed > VERDICT_TIMEOUT_MS + GRACE_MS) {
             problems.push(
               `/query answered after ${elapsed.toFixed(0)} ms, past the ${VERDICT_TIMEOUT_MS} ms ` +

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { attachTrigger, entryNodes } from "../../engine/attach_trigger.ts";
 import { exportBlueprint, importBlueprint } from "../../engine/blueprint.ts";
 import { assignMispIds, exportMispWorkflow, importMispWorkflow } from "../../engine/misp_codec.ts";
 import type { Workflow } from "../../engine/model.ts";
@@ -91,7 +92,7 @@ Deno.test("importBlueprint() imports the hashlookup blueprint and skips its trig
   const { errors, warnings } = validateWorkflow(workflow, catalog);
   assert.deepEqual(errors, []);
   assert.deepEqual(warnings.map((warning) => warning.message), [
-    'Node "10" (attach-enrichment), field "params.modules": expected a list of values, got "hashlookup" (MISP ignores a single value here)',
+    'Node "10" (attach-enrichment), field "params.modules": expected a list of values, got "hashlookup"; MISP wraps a single value into a list',
   ]);
 });
 
@@ -120,18 +121,23 @@ Deno.test("importBlueprint() imports the BGP ranking blueprint with its concurre
 });
 
 Deno.test("importBlueprint() imports the AbuseIPDB curation blueprint", async (t) => {
-  await t.step("without a trigger it says how to give one", () => {
-    assert.throws(
-      () => importBlueprint(readBlueprint("abuseipdb"), { catalog }),
-      (error: unknown) => {
-        assert.ok(error instanceof WorkflowSyntaxError);
-        assert.equal(
-          error.message,
-          'Cannot import blueprint "Curation - Toggle automation flag from network IoC based on AbuseIPDB": ' +
-            'no trigger given and its description does not start with "[trigger-id]"',
-        );
-        return true;
-      },
+  await t.step("without a trigger it is a disabled draft with no trigger node", () => {
+    const workflow = importBlueprint(readBlueprint("abuseipdb"), { catalog });
+    assert.equal(workflow.trigger, null);
+    assert.equal(workflow.enabled, false);
+    assert.equal(workflow.nodes.length, 14);
+    assert.ok(workflow.nodes.every((n) => n.kind !== "trigger"));
+    assert.deepEqual(entryNodes(workflow), ["60"]);
+    const { errors, warnings } = validateWorkflow(workflow, catalog);
+    assert.deepEqual(errors, []);
+    assert.deepEqual(warnings.map((problem) => problem.code), ["no-trigger"]);
+    const attached = attachTrigger(workflow, "event-publish", catalog);
+    assert.deepEqual(
+      canonicalWorkflow(attached, catalog),
+      canonicalWorkflow(
+        importBlueprint(readBlueprint("abuseipdb"), { trigger: "event-publish", catalog }),
+        catalog,
+      ),
     );
   });
   await t.step("with a trigger, the root node hangs off it and joins are kept", () => {

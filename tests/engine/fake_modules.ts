@@ -10,7 +10,8 @@ import type {
   JsonObject,
   ModuleDescriptor,
   ModuleType,
-  Workflow,
+  RunResult,
+  TriggeredWorkflow,
   WorkflowNode,
 } from "../../engine/model.ts";
 import type { ModuleContext, WorkflowModule } from "../../engine/module.ts";
@@ -105,7 +106,11 @@ export function node(
 }
 
 /** A workflow named `test-flow` on `trigger` (trigger node first). */
-export function workflowOf(trigger: string, nodes: WorkflowNode[], name = "test-flow"): Workflow {
+export function workflowOf(
+  trigger: string,
+  nodes: WorkflowNode[],
+  name = "test-flow",
+): TriggeredWorkflow {
   return {
     name,
     description: "",
@@ -114,6 +119,19 @@ export function workflowOf(trigger: string, nodes: WorkflowNode[], name = "test-
     order: 100,
     on_timeout: "block",
     nodes,
+  };
+}
+
+/** A run that succeeded with nothing traced, as a stubbed nested `runWorkflow` answers. */
+export function successfulRun(): RunResult {
+  return {
+    outcome: "success",
+    success: true,
+    errors: [],
+    trace: [],
+    deferred: [],
+    retries: [],
+    duration_ms: 0,
   };
 }
 

@@ -52,6 +52,20 @@ Deno.test("resolveParams() renders only Jinja-supported non-empty strings", () =
   assert.equal(values.jinja, "Alert: Phishing wave");
 });
 
+Deno.test("resolveParams() renders a Jinja default the node leaves unset (MISP uses it as text)", () => {
+  const withDefault = descriptor("d", "action", {
+    params: [{
+      id: "message",
+      label: "Message",
+      type: "textarea",
+      jinja_supported: true,
+      default: "Publication of {{ Event.info }}",
+    }],
+  });
+  const values = resolveParams(withDefault, node("n", "d", "action"), data, renderTemplate);
+  assert.equal(values.message, "Publication of Phishing wave");
+});
+
 Deno.test("resolveParams() fails with the template's line instead of MISP's silent ''", () => {
   assert.throws(
     () =>

@@ -145,9 +145,10 @@ Deno.test("renderTemplate() refuses lists past MAX_TEMPLATE_LIST_ITEMS before ma
 });
 
 Deno.test("renderTemplate() bounds strings and values built in loops", async (t) => {
-  await t.step("doubling a string with ~ in a set loop stops at the cap", () => {
+  await t.step("doubling a string with ~ in a namespace stops at the cap", () => {
     assertRefused(
-      "{% set x = 'xx' %}{% for i in range(40) %}{% set x = x ~ x %}{% endfor %}{{ x | length }}",
+      "{% set ns = namespace(x='xx') %}{% for i in range(40) %}{% set ns.x = ns.x ~ ns.x %}" +
+        "{% endfor %}{{ ns.x | length }}",
       {},
       new RegExp(
         `The "~" operator would build 1048576\\d* characters|The "~" operator would build`,
@@ -156,7 +157,8 @@ Deno.test("renderTemplate() bounds strings and values built in loops", async (t)
   });
   await t.step("doubling with + stops the same way", () => {
     assertRefused(
-      "{% set x = 'xx' %}{% for i in range(40) %}{% set x = x + x %}{% endfor %}",
+      "{% set ns = namespace(x='xx') %}{% for i in range(40) %}{% set ns.x = ns.x + ns.x %}" +
+        "{% endfor %}",
       {},
       new RegExp(`The "\\+" operator would build \\d+ characters, ${OUTPUT_LIMIT}`),
     );
@@ -164,7 +166,8 @@ Deno.test("renderTemplate() bounds strings and values built in loops", async (t)
   await t.step("accumulating below the cap still works", () => {
     assert.equal(
       renderTemplate(
-        "{% set csv = '' %}{% for a in l %}{% set csv = csv ~ a ~ ',' %}{% endfor %}{{ csv }}",
+        "{% set ns = namespace(csv='') %}{% for a in l %}{% set ns.csv = ns.csv ~ a ~ ',' %}" +
+          "{% endfor %}{{ ns.csv }}",
         { l: ["a", "b", "c"] },
       ),
       "a,b,c,",
@@ -172,16 +175,64 @@ Deno.test("renderTemplate() bounds strings and values built in loops", async (t)
   });
   await t.step("a list doubled by shared references cannot be printed into gigabytes", () => {
     assertRefused(
-      "{% set a = [1] %}{% for i in range(60) %}{% set a = [a, a] %}{% endfor %}{{ a }}",
+      "{% set ns = namespace(a=[1]) %}{% for i in range(60) %}{% set ns.a = [ns.a, ns.a] %}" +
+        "{% endfor %}{{ ns.a }}",
       {},
-      new RegExp(`A list literal would build a value of more than ${MAX_TEMPLATE_VALUE_SIZE}`),
+      new RegExp(
+        "(A list literal|Setting a namespace attribute) would build a value of more than " +
+          MAX_TEMPLATE_VALUE_SIZE,
+      ),
     );
   });
   await t.step("the same with a dict", () => {
     assertRefused(
-      "{% set a = {} %}{% for i in range(60) %}{% set a = {x: a, y: a} %}{% endfor %}{{ a }}",
+      "{% set ns = namespace(a={}) %}{% for i in range(60) %}{% set ns.a = {x: ns.a, y: ns.a} %}" +
+        "{% endfor %}{{ ns.a }}",
       {},
       /A dict literal would build a value of more than/,
+    );
+  });
+  await t.step("list + list doubling stops at the list cap", () => {
+    assertRefused(
+      "{% set ns = namespace(a=[1]) %}{% for i in range(60) %}{% set ns.a = ns.a + ns.a %}" +
+        "{% endfor %}",
+      {},
+      new RegExp(
+        `The "\\+" operator would build a list of \\d+ items, more than the limit of ${MAX_TEMPLATE_LIST_ITEMS}`,
+      ),
+    );
+  });
+  await t.step("a namespace cannot hold itself", () => {
+    assertRefused(
+      "{% set ns = namespace(a=1) %}{% set ns.me = ns %}",
+      {},
+      new RegExp(
+        `Setting a namespace attribute would build a value of more than ${MAX_TEMPLATE_VALUE_SIZE}`,
+      ),
+    );
+  });
+  await t.step("a namespace grown in place is measured again where it is held", () => {
+    // `box` was measured while `ns` was small; `[box, box]` must see what `ns` holds now.
+    assertRefused(
+      "{% set ns = namespace(a=1) %}{% set box = [ns] %}{% for i in range(20) %}" +
+        "{% set ns.a = [ns.a, ns.a] %}{% endfor %}{% set twice = [box, box] %}",
+      {},
+      new RegExp(`A list literal would build a value of more than ${MAX_TEMPLATE_VALUE_SIZE}`),
+    );
+  });
+  await t.step("a slice counts what it builds", () => {
+    assertRefused(
+      "{% set ns = namespace(s='') %}{% for i in range(40) %}{% set ns.s = s[:] %}{% endfor %}",
+      { s: "x".repeat(MAX_TEMPLATE_OUTPUT) },
+      /A slice would build \d+ more characters, past the limit of \d+ built by one render/,
+    );
+  });
+  await t.step("a loop filter counts the items it tests", () => {
+    assertRefused(
+      "{% for a in range(150000) if a == 0 %}{% for b in range(150000) if false %}{% endfor %}" +
+        "{% endfor %}",
+      {},
+      /Template runs more than 200000 loop iterations/,
     );
   });
   await t.step("map with a filter or a default measures its list", () => {
@@ -350,5 +401,24 @@ Deno.test("runWorkflow() fails a node whose template outlives the deadline, and 
     });
     assert.equal(result.outcome, "blocked");
     assert.match(result.errors.join("\n"), /rendering took longer than the verdict deadline/);
+  });
+});
+
+Deno.test("renderTemplate() refuses to show values nested past 1,000 levels, as Python's repr", async (t) => {
+  const nested = "{% set ns = namespace(a=[]) %}{% for i in range(5000) %}" +
+    "{% set ns.a = [ns.a] %}{% endfor %}{% set a = ns.a %}";
+  await t.step("printing", () => {
+    assertRefused(
+      `${nested}{{ a }}`,
+      {},
+      /Printing a value would show a value nested more than 1000/,
+    );
+  });
+  await t.step("tojson", () => {
+    assertRefused(`${nested}{{ a | tojson }}`, {}, /Filter "tojson" would show a value nested/);
+  });
+  await t.step("join and ~ of a nested list", () => {
+    assertRefused(`${nested}{{ [a] | join }}`, {}, /Filter "join" would show a value nested/);
+    assertRefused(`${nested}{{ 'x' ~ a }}`, {}, /The "~" operator would show a value nested/);
   });
 });

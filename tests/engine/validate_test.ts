@@ -153,19 +153,6 @@ Deno.test("validateWorkflow() names the node and the field of every other error"
       },
     ],
     [
-      "a select value not among its options",
-      (nodes) => {
-        get(nodes, "is-red").params.scope = "evnt";
-      },
-      {
-        code: "invalid-param",
-        message:
-          'Node "is-red" (tag-if), field "params.scope": "evnt" is not one of "event", "attribute", "event_attribute"',
-        node: "is-red",
-        field: "params.scope",
-      },
-    ],
-    [
       "an input given an object",
       (nodes) => {
         get(nodes, "stop").params.message = { text: "x" };
@@ -285,22 +272,6 @@ Deno.test("validateWorkflow() names the node and the field of every other error"
         field: "module",
       },
     ],
-    [
-      "an ill-typed trigger param",
-      (nodes, wf) => {
-        wf.trigger = "tag-attached-after-save";
-        const trigger = get(nodes, "trigger");
-        trigger.module = "tag-attached-after-save";
-        trigger.params = { scope: "everything" };
-      },
-      {
-        code: "invalid-param",
-        message:
-          'Node "trigger" (tag-attached-after-save), field "params.scope": "everything" is not one of "event", "attribute", "any"',
-        node: "trigger",
-        field: "params.scope",
-      },
-    ],
   ];
   for (const [name, change, expected] of cases) {
     await t.step(name, () => {
@@ -328,6 +299,48 @@ Deno.test("validateWorkflow() names the node and the field of every other error"
   });
 });
 
+Deno.test("validateWorkflow() warns on choices outside the options, as MISP saves and runs them", async (t) => {
+  const cases: [string, (nodes: Map<string, WorkflowNode>, workflow: Workflow) => void, unknown][] =
+    [
+      [
+        "a select value not among its options",
+        (nodes) => {
+          get(nodes, "is-red").params.scope = "evnt";
+        },
+        {
+          code: "unknown-option",
+          message:
+            'Node "is-red" (tag-if), field "params.scope": "evnt" is not one of "event", "attribute", "event_attribute"; MISP saves it as it is and its module compares it as PHP does',
+          node: "is-red",
+          field: "params.scope",
+        },
+      ],
+      [
+        "a trigger param not among its options",
+        (nodes, wf) => {
+          wf.trigger = "tag-attached-after-save";
+          const trigger = get(nodes, "trigger");
+          trigger.module = "tag-attached-after-save";
+          trigger.params = { scope: "everything" };
+        },
+        {
+          code: "unknown-option",
+          message:
+            'Node "trigger" (tag-attached-after-save), field "params.scope": "everything" is not one of "event", "attribute", "any"; MISP saves it as it is and its module compares it as PHP does',
+          node: "trigger",
+          field: "params.scope",
+        },
+      ],
+    ];
+  for (const [name, change, expected] of cases) {
+    await t.step(name, () => {
+      const { errors, warnings } = validateWorkflow(mutate(change), catalog);
+      assert.deepEqual(errors, []);
+      assert.deepEqual(warnings.filter((problem) => problem.code === "unknown-option"), [expected]);
+    });
+  }
+});
+
 Deno.test("validateWorkflow() checks param types by widget", async (t) => {
   const withParams = (module: string, params: Record<string, unknown>) =>
     mutate((nodes, wf) => {
@@ -337,17 +350,21 @@ Deno.test("validateWorkflow() checks param types by widget", async (t) => {
     });
   const problems = (module: string, params: Record<string, unknown>) =>
     errorsOf(withParams(module, params)).map((problem) => problem.message.replace(/^.*?: /, ""));
+  const paramWarnings = (module: string, params: Record<string, unknown>) =>
+    validateWorkflow(withParams(module, params), catalog).warnings
+      .filter((problem) => problem.field?.startsWith("params."))
+      .map((problem) => problem.message.replace(/^.*?: /, ""));
   await t.step("select options as a map, a list or name/value pairs, compared as strings", () => {
     assert.deepEqual(problems("distribution-if", { distribution: 3, scope: "event" }), []);
     assert.deepEqual(problems("distribution-if", { distribution: "4" }), []);
-    assert.deepEqual(problems("distribution-if", { distribution: 9 }), [
-      '9 is not one of "0", "1", "2", "3", "4"',
+    assert.deepEqual(problems("distribution-if", { distribution: 9 }), []);
+    assert.deepEqual(paramWarnings("distribution-if", { distribution: 9 }), [
+      '9 is not one of "0", "1", "2", "3", "4"; MISP saves it as it is and its module compares it as PHP does',
     ]);
-    assert.deepEqual(problems("webhook", { url: "https://x", request_method: "patch" }), [
-      '"patch" is not one of "post", "get", "put", "delete"',
-    ]);
-    assert.deepEqual(problems("webhook", { url: "https://x", content_type: ["json"] }), [
-      'expected a single value, got ["json"]',
+    // Choices of the wrong shape too: only `strict_options` params (Flowgate's) refuse them.
+    assert.deepEqual(problems("webhook", { url: "https://x", request_method: "patch" }), []);
+    assert.deepEqual(paramWarnings("webhook", { url: "https://x", content_type: ["json"] }), [
+      'expected a single value, got ["json"]; MISP saves it as it is and its module compares it as PHP does',
     ]);
   });
   await t.step("pickers with create-new accept new values, others must be lists", () => {
@@ -355,10 +372,11 @@ Deno.test("validateWorkflow() checks param types by widget", async (t) => {
     assert.deepEqual(problems("generic-if", { value_list: "a" }), []);
     const { warnings } = validateWorkflow(withParams("generic-if", { value_list: "a" }), catalog);
     assert.deepEqual(warnings.map((warning) => warning.message), [
-      'Node "x" (generic-if), field "params.value_list": expected a list of values, got "a" (MISP ignores a single value here)',
+      'Node "x" (generic-if), field "params.value_list": expected a list of values, got "a"; MISP wraps a single value into a list',
     ]);
-    assert.deepEqual(problems("tag-if", { tags: [["nested"]] }), [
-      'expected plain values, got ["nested"]',
+    assert.deepEqual(problems("tag-if", { tags: [["nested"]] }), []);
+    assert.deepEqual(paramWarnings("tag-if", { tags: [["nested"]] }), [
+      'expected plain values, got ["nested"]; MISP saves it as it is and its module compares it as PHP does',
     ]);
   });
   await t.step("inputs, textareas and hash paths take strings or numbers", () => {
@@ -368,9 +386,13 @@ Deno.test("validateWorkflow() checks param types by widget", async (t) => {
   await t.step("checkboxes take boolean-ish values", () => {
     assert.deepEqual(problems("splunk-hec-export", { url: "https://x", verify_tls: "1" }), []);
     assert.deepEqual(problems("splunk-hec-export", { url: "https://x", verify_tls: false }), []);
-    assert.deepEqual(problems("splunk-hec-export", { url: "https://x", verify_tls: "maybe" }), [
-      'expected true or false, got "maybe"',
-    ]);
+    assert.deepEqual(problems("splunk-hec-export", { url: "https://x", verify_tls: "maybe" }), []);
+    assert.deepEqual(
+      paramWarnings("splunk-hec-export", { url: "https://x", verify_tls: "maybe" }),
+      [
+        'expected true or false, got "maybe"; MISP saves it as it is and its module compares it as PHP does',
+      ],
+    );
   });
   await t.step("empty values count as unset", () => {
     assert.deepEqual(problems("tag-if", { clusters: "", tags: [] }), []);

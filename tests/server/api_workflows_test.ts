@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { parse } from "yaml";
 import { listAudit } from "../../store/audit.ts";
-import { ADMIN_TOKEN, importRedBlueprint, realEvent, startTestApp } from "./test_app.ts";
+import { listEnabledWorkflows } from "../../store/workflows.ts";
+import {
+  ADMIN_TOKEN,
+  importRedBlueprint,
+  mispQuery,
+  readSharedData,
+  realEvent,
+  startTestApp,
+} from "./test_app.ts";
 
 const EXAMPLE = new URL("../../examples/block-enrichment-tlp-red-pap-red.yaml", import.meta.url);
 
@@ -258,4 +266,133 @@ nodes:
   assert.equal(node.status, "success");
   assert.match(node.actions[0].summary, /^run workflow "red-check" on .*: blocked$/);
   assert.equal(node.actions[0].details.outcome, "blocked");
+});
+
+const CURATION = new URL(
+  "../fixtures/workflows/misp-blueprints/blueprint_curation---remove-automation-flag-from-known-non-malicious-hashes.json",
+  import.meta.url,
+);
+
+Deno.test("a trigger-less curation blueprint imports as a draft and is enabled with a trigger", async (t) => {
+  await using test = await startTestApp();
+  let id = "";
+  await t.step("POST without ?trigger=: 201, no trigger, disabled, a warning", async () => {
+    const response = await test.admin("/api/workflows", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: await Deno.readTextFile(CURATION),
+    });
+    assert.equal(response.status, 201, await response.clone().text());
+    const body = await response.json();
+    id = body.workflow.id;
+    assert.equal(body.workflow.workflow.trigger, null);
+    assert.equal(body.workflow.workflow.enabled, false);
+    assert.ok(
+      body.warnings.some((w: { code: string; message: string }) =>
+        w.code === "no-trigger" && /choose a trigger to enable it/.test(w.message)
+      ),
+    );
+  });
+  await t.step("listed for no trigger, run by none", async () => {
+    const all = await (await test.admin("/api/workflows")).json();
+    assert.deepEqual(all.items.map((item: { id: string }) => item.id), [id]);
+    const byTrigger = await (await test.admin("/api/workflows?trigger=event-publish")).json();
+    assert.deepEqual(byTrigger.items, []);
+    assert.deepEqual(await listEnabledWorkflows(test.kv, "event-publish"), []);
+  });
+  await t.step("YAML says trigger: null; MISP JSON and dry runs need a trigger: 409", async () => {
+    const yaml = await (await test.admin(`/api/workflows/${id}?format=yaml`)).text();
+    assert.equal(parse(yaml).trigger, null);
+    const misp = await test.admin(`/api/workflows/${id}?format=misp`);
+    assert.equal(misp.status, 409);
+    assert.match((await misp.json()).error, /has no trigger; choose a trigger first/);
+    const dry = await test.admin(`/api/workflows/${id}/dry-run`, {
+      method: "POST",
+      body: JSON.stringify(await realEvent()),
+    });
+    assert.equal(dry.status, 409);
+    assert.match((await dry.json()).error, /has no trigger yet: choose a trigger to enable it/);
+  });
+  await t.step("enable without a trigger: 409; with an unknown one: 400", async () => {
+    const bare = await test.admin(`/api/workflows/${id}/enable`, { method: "POST" });
+    assert.equal(bare.status, 409);
+    assert.match((await bare.json()).error, /choose a trigger to enable it/);
+    const unknown = await test.admin(`/api/workflows/${id}/enable`, {
+      method: "POST",
+      body: JSON.stringify({ trigger: "event-publsh" }),
+    });
+    assert.equal(unknown.status, 400);
+    assert.match((await unknown.json()).error, /Unknown trigger "event-publsh"/);
+    const wrongType = await test.admin(`/api/workflows/${id}/enable`, {
+      method: "POST",
+      body: JSON.stringify({ trigger: 5 }),
+    });
+    assert.equal(wrongType.status, 400);
+  });
+  await t.step("enable with a trigger: a new version, wired, listed and audited", async () => {
+    const response = await test.admin(`/api/workflows/${id}/enable`, {
+      method: "POST",
+      body: JSON.stringify({ trigger: "event-publish" }),
+    });
+    assert.equal(response.status, 200, await response.clone().text());
+    const { workflow } = await response.json();
+    assert.equal(workflow.workflow.trigger, "event-publish");
+    assert.equal(workflow.workflow.enabled, true);
+    assert.equal(workflow.version, 2);
+    assert.equal(workflow.workflow.nodes[0].module, "event-publish");
+    const listed = await listEnabledWorkflows(test.kv, "event-publish");
+    assert.deepEqual(listed.map((stored) => stored.id), [id]);
+    const audit = await listAudit(test.kv);
+    const entry = audit.items.find((item) => item.action === "workflow.enable");
+    assert.equal(entry?.details?.trigger, "event-publish");
+    const misp = await test.admin(`/api/workflows/${id}?format=misp`);
+    assert.equal(misp.status, 200);
+  });
+});
+
+Deno.test("an imported blueprint starts disabled unless ?enable=true", async (t) => {
+  await using test = await startTestApp();
+  const pap = await readSharedData("blueprint_pap_red-and-tlp_red-blocking_1661328258.json");
+  const post = async (query: string, name?: string) =>
+    await test.admin(`/api/workflows${query}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: name ? pap.replace('"PAP:RED and tlp:red Blocking"', JSON.stringify(name)) : pap,
+    });
+  await t.step("the PAP:RED blueprint imported as it is blocks nothing", async () => {
+    const response = await post("");
+    assert.equal(response.status, 201, await response.clone().text());
+    const { workflow } = await response.json();
+    assert.equal(workflow.workflow.trigger, "enrichment-before-query");
+    assert.equal(workflow.workflow.enabled, false);
+    const verdict = await mispQuery(
+      test,
+      "flowgate_enrichment_before_query",
+      await realEvent({ tlpRed: true }),
+    );
+    assert.deepEqual(await verdict.json(), { data: true });
+  });
+  await t.step("?enable=true: it blocks at once", async () => {
+    const response = await post("?enable=true", "PAP red enabled");
+    assert.equal(response.status, 201, await response.clone().text());
+    assert.equal((await response.json()).workflow.workflow.enabled, true);
+    const verdict = await mispQuery(
+      test,
+      "flowgate_enrichment_before_query",
+      await realEvent({ tlpRed: true }),
+    );
+    assert.match((await verdict.json()).error, /stop-execution/);
+  });
+  await t.step("?enable=true on a trigger-less blueprint, or a bad value: 400", async () => {
+    const draft = await test.admin("/api/workflows?enable=true", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: await Deno.readTextFile(CURATION),
+    });
+    assert.equal(draft.status, 400);
+    assert.match((await draft.json()).error, /without a trigger cannot be enabled/);
+    const bad = await post("?enable=yes", "bad");
+    assert.equal(bad.status, 400);
+    assert.match((await bad.json()).error, /Invalid "enable" value "yes"/);
+  });
 });

@@ -249,3 +249,48 @@ Deno.test("deleteWorkflow() removes the workflow and its indexes but keeps the h
   const again = await createWorkflow(kv, makeWorkflow(), SAVE);
   assert.notEqual(again.id, stored.id);
 });
+
+Deno.test("a trigger-less draft is listed for no trigger and cannot be enabled without one", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const withTrigger = makeWorkflow();
+  const draft = makeWorkflow({
+    name: "draft",
+    trigger: null,
+    enabled: false,
+    nodes: withTrigger.nodes.slice(1),
+  });
+  const stored = await createWorkflow(kv, draft, { ...SAVE, sourceFormat: "blueprint" });
+  await createWorkflow(kv, withTrigger, SAVE);
+  assert.deepEqual((await listWorkflows(kv)).map((w) => w.name), ["block-red", "draft"]);
+  assert.deepEqual(
+    (await listWorkflows(kv, { trigger: "event-publish" })).map((w) => w.name),
+    ["block-red"],
+  );
+  await assert.rejects(
+    () => setWorkflowEnabled(kv, stored.id, true, { actor: "api:admin" }),
+    (error: unknown) =>
+      error instanceof ConflictError &&
+      error.message ===
+        'Cannot enable workflow "draft": it has no trigger yet; choose a trigger to enable it',
+  );
+  // Even a stored draft marked enabled (by a bug or an old backup) is never run.
+  await replaceWorkflow(kv, stored.id, { ...draft, enabled: true }, SAVE);
+  assert.deepEqual(
+    (await listEnabledWorkflows(kv, "event-publish")).map((w) => w.name),
+    ["block-red"],
+  );
+  // Given a trigger, it joins that trigger's index; deleting it cleans the index up.
+  await replaceWorkflow(kv, stored.id, { ...withTrigger, name: "draft", order: 5 }, SAVE);
+  assert.deepEqual(
+    (await listEnabledWorkflows(kv, "event-publish")).map((w) => w.name),
+    ["block-red", "draft"],
+  );
+  await deleteWorkflow(kv, stored.id, { actor: "api:admin" });
+  assert.deepEqual(
+    (await listWorkflows(kv, { trigger: "event-publish" })).map((w) => w.name),
+    ["block-red"],
+  );
+  const draftAgain = await createWorkflow(kv, draft, SAVE);
+  await deleteWorkflow(kv, draftAgain.id, { actor: "api:admin" });
+  assert.deepEqual((await listWorkflows(kv)).map((w) => w.name), ["block-red"]);
+});

@@ -1,6 +1,8 @@
 /**
- * Attaching and detaching tags through MISP's REST API (reference §3.3), and mirroring the change
- * into the roaming data (`Tag` and `_allTags`) as newer MISP does, so downstream nodes see it.
+ * Attaching and detaching tags through MISP's REST API (reference §3.3). MISP's `tag_operation`,
+ * `tag_replacement_*` and `assign_country` leave the roaming data as it was (no `setData`), so
+ * later nodes see the tags as they were; only the enrichment-tagging modules mirror an attribute
+ * tag into the data (`mirrorAttributeTag`, MISP's `_addTag`).
  *
  * @module
  */
@@ -102,55 +104,26 @@ export async function detachTag(
   return true;
 }
 
-/** Returns a copy of the data with the tag added to the target's `Tag` and to `_allTags`. */
-export function mirrorAttachedTag(data: JsonObject, target: TagTarget, tag: TagSpec): JsonObject {
+/**
+ * MISP's `_addTag(tags, 'attribute', rData, attribute)`, which only the enrichment-tagging modules
+ * call: returns a copy of the data with the tag added to the attribute's `Tag` and `_allTags` in
+ * every view of it. `tag_operation`, `tag_replacement_*` and `assign_country` never do this.
+ */
+export function mirrorAttributeTag(
+  data: JsonObject,
+  attributeId: string,
+  tag: TagSpec,
+): JsonObject {
   const entry: JsonObject = { name: tag.name, local: tag.local };
   if (tag.relationshipType) entry.relationship_type = tag.relationshipType;
-  const hasName = (list: unknown) =>
-    Array.isArray(list) && list.some((item) => isObject(item) && sameName(item.name, tag.name));
-  if (target.scope === "event") {
-    const event = eventOf(data);
-    if (hasName(event.Tag)) return data;
-    const next = { ...data, Event: { ...event, Tag: [...tagsOf(event), entry] } };
-    return updateAttributes(next, () => true, (attribute) => addAllTag(attribute, entry, true));
-  }
-  return updateAttributes(
-    data,
-    byId(target.id),
-    (attribute) =>
-      hasName(attribute.Tag)
-        ? attribute
-        : addAllTag({ ...attribute, Tag: [...tagsOf(attribute), entry] }, entry, false),
-  );
-}
-
-/** Returns a copy of the data without the tag on the target's `Tag` and `_allTags`. */
-export function mirrorDetachedTag(data: JsonObject, target: TagTarget, name: string): JsonObject {
-  const keep = (item: JsonObject) => !sameName(item.name, name);
-  const dropAllTag = (attribute: JsonObject, inherited: boolean): JsonObject =>
-    Array.isArray(attribute._allTags)
-      ? {
-        ...attribute,
-        _allTags: attribute._allTags.filter((item) =>
-          !isObject(item) || Boolean(item.inherited) !== inherited || keep(item)
-        ),
-      }
-      : attribute;
-  if (target.scope === "event") {
-    const event = eventOf(data);
-    const next = { ...data, Event: { ...event, Tag: tagsOf(event).filter(keep) } };
-    return updateAttributes(next, () => true, (attribute) => dropAllTag(attribute, true));
-  }
-  return updateAttributes(
-    data,
-    byId(target.id),
-    (attribute) => dropAllTag({ ...attribute, Tag: tagsOf(attribute).filter(keep) }, false),
-  );
-}
-
-function addAllTag(attribute: JsonObject, entry: JsonObject, inherited: boolean): JsonObject {
-  if (!Array.isArray(attribute._allTags)) return attribute;
-  return { ...attribute, _allTags: [...attribute._allTags, { ...entry, inherited }] };
+  return updateAttributes(data, byId(attributeId), (attribute) => {
+    if (tagsOf(attribute).some((item) => sameName(item.name, tag.name))) return attribute;
+    const next: JsonObject = { ...attribute, Tag: [...tagsOf(attribute), entry] };
+    if (Array.isArray(attribute._allTags)) {
+      next._allTags = [...attribute._allTags, { ...entry, inherited: false }];
+    }
+    return next;
+  });
 }
 
 /** MISP matches tag names case-insensitively when removing. */

@@ -1,7 +1,8 @@
 /**
  * The shared behaviour of `tag_replacement_generic`, `tag_replacement_tlp` and
  * `tag_replacement_pap`: find tags matching a rule on the event and/or the matching attributes,
- * optionally remove them, and attach the normalised tag (reference §2.2).
+ * optionally remove them, and attach the normalised tag (reference §2.2). Like MISP's modules they
+ * never call `setData`: later nodes see the tags as they were before the replacement.
  *
  * @module
  */
@@ -18,8 +19,6 @@ import {
   detachTag,
   eventSelected,
   eventTarget,
-  mirrorAttachedTag,
-  mirrorDetachedTag,
   sameName,
   tagsOf,
   type TagTarget,
@@ -110,7 +109,6 @@ async function replaceTags(
     relationshipType: String(context.params.relationship_type ?? ""),
   };
   const replaced: JsonObject[] = [];
-  let next = data;
   for (const { target, holder } of holders) {
     for (const existing of tagsOf(holder)) {
       const original = String(existing.name);
@@ -118,18 +116,15 @@ async function replaceTags(
       if (substitution === null || substitution === original) continue;
       if (context.params.remove_substituted === "yes") {
         await detachTag(context, target, original);
-        next = mirrorDetachedTag(next, target, original);
       }
       if (
         !tagsOf(holder).some((other) => sameName(other.name, substitution) && other !== existing)
       ) {
         await attachTag(context, target, { ...tag, name: substitution });
-        next = mirrorAttachedTag(next, target, { ...tag, name: substitution });
       }
       replaced.push({ target: `${target.scope} ${target.id}`, from: original, to: substitution });
     }
   }
   context.observe("replacements", replaced);
-  if (next !== data) context.roaming.setData(next);
   return true;
 }

@@ -24,6 +24,40 @@ export async function proposalsEvent(): Promise<JsonObject> {
   return { Event: await readSharedData("misp-event-pymisp-shadow-proposals.json") };
 }
 
+/** MISP's Country galaxy with the clusters for Luxembourg and Belgium (`/galaxies/view`). */
+export const COUNTRY_GALAXY = {
+  Galaxy: {
+    id: "9",
+    uuid: "84668357-5a8c-4bdd-9f0f-6b50b2aee4c1",
+    name: "Country",
+    type: "country",
+  },
+  GalaxyCluster: [
+    { id: "100", value: "luxembourg", tag_name: 'misp-galaxy:country="luxembourg"' },
+    { id: "101", value: "belgium", tag_name: 'misp-galaxy:country="belgium"' },
+  ],
+};
+
+/** The `uuid` of `vulnerabilityAttribute()`. */
+export const CVE_ATTRIBUTE_UUID = "0b6f3c51-8a6e-4f0a-9c7e-2f6d8e1a4b10";
+
+/** A `vulnerability` attribute (id 300) for CVE-2021-44228, as MISP stores it in event 1. */
+export function vulnerabilityAttribute(comment = ""): JsonObject {
+  return {
+    id: "300",
+    uuid: CVE_ATTRIBUTE_UUID,
+    event_id: "1",
+    object_id: "0",
+    type: "vulnerability",
+    category: "External analysis",
+    value: "CVE-2021-44228",
+    to_ids: false,
+    distribution: "5",
+    comment,
+    Tag: [],
+  };
+}
+
 /** Options of `createModuleContext`. */
 export interface TestContextOptions {
   module: WorkflowModule;

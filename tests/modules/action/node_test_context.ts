@@ -11,7 +11,7 @@ import type {
   ActionRecord,
   JsonObject,
   NodeFilters,
-  Workflow,
+  TriggeredWorkflow,
   WorkflowNode,
 } from "../../../engine/model.ts";
 import type { ModuleContext, WorkflowModule } from "../../../engine/module.ts";
@@ -65,7 +65,7 @@ export function createNodeContext(options: NodeContextOptions): NodeTestContext 
     params: {},
     next: [["2"]],
   };
-  const workflow: Workflow = {
+  const workflow: TriggeredWorkflow = {
     name: "test",
     description: "",
     trigger,

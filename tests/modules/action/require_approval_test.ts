@@ -10,6 +10,7 @@ import {
   policyOf,
 } from "../../../modules/action/require_approval.ts";
 import { ENGINE_LOOKUPS, MODULE_CATALOG } from "../../../modules/registry.ts";
+import { validateWorkflow } from "../../../engine/validate.ts";
 import { testServices } from "../../engine/fake_modules.ts";
 import { amberEvent, approvalWorkflowYaml } from "../../fixtures/approval_setup.ts";
 
@@ -187,4 +188,30 @@ Deno.test("policyOf() applies defaults and bounds", () => {
   assert.equal(policy.allow_self_approval, true);
   assert.equal(policy.timeout_seconds, 1);
   assert.equal(policy.on_timeout, "allow");
+});
+
+Deno.test("require-approval params are refused at save unless they are whole numbers in range", async (t) => {
+  const cases: [Record<string, string>, string, RegExp][] = [
+    [{ quorum: "two" }, "params.quorum", /whole number from 1 to 10, got "two"/],
+    [{ quorum: "0" }, "params.quorum", /whole number from 1 to 10, got 0/],
+    [{ quorum: "11" }, "params.quorum", /got 11/],
+    [{ timeout_seconds: '"-5"' }, "params.timeout_seconds", /from 1 to 2592000, got "-5"/],
+    [{ timeout_seconds: '"1.5"' }, "params.timeout_seconds", /got "1\.5"/],
+    [{ reminder_seconds: '"soon"' }, "params.reminder_seconds", /from 0 to 2592000/],
+    [{ escalation_seconds: '"-1"' }, "params.escalation_seconds", /from 0 to 2592000/],
+  ];
+  for (const [params, field, message] of cases) {
+    await t.step(JSON.stringify(params), async () => {
+      const { errors } = validateWorkflow(await workflow(params), MODULE_CATALOG);
+      assert.equal(errors.length, 1, JSON.stringify(errors));
+      assert.equal(errors[0]?.node, "approval");
+      assert.equal(errors[0]?.field, field);
+      assert.match(errors[0]!.message, message);
+    });
+  }
+  await t.step("the example's values and the bounds pass", async () => {
+    const params = { quorum: '"10"', timeout_seconds: '"2592000"', reminder_seconds: '"0"' };
+    assert.deepEqual(validateWorkflow(await workflow(params), MODULE_CATALOG).errors, []);
+    assert.deepEqual(validateWorkflow(await workflow(), MODULE_CATALOG).errors, []);
+  });
 });

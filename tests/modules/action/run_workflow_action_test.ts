@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { JsonObject, RunResult } from "../../../engine/model.ts";
+import type { JsonObject } from "../../../engine/model.ts";
 import { runWorkflowAction } from "../../../modules/action/run_workflow_action.ts";
 import { IntegrationMissingError } from "../../../engine/module_errors.ts";
 import type { NestedRunOptions, WorkflowRunner } from "../../../engine/module_services.ts";
@@ -7,6 +7,7 @@ import type { FakeMisp } from "../../fakes/misp_server.ts";
 import { coreFormat, sightingEvent, startSightingMisp } from "./misp_test_context.ts";
 import { createMispClient } from "../../../modules/action/lib/misp_client.ts";
 import { createNodeContext } from "./node_test_context.ts";
+import { successfulRun } from "../../engine/fake_modules.ts";
 
 const EVENT_UUID = "5c6ab833-676c-42f3-95d2-034f0a00020f";
 
@@ -24,16 +25,7 @@ function recordingRunner(
   return (name, data, options) => {
     calls.push({ name, data, options });
     effect(name);
-    const result: RunResult = {
-      outcome: "success",
-      success: true,
-      errors: [],
-      trace: [],
-      deferred: [],
-      retries: [],
-      duration_ms: 0,
-    };
-    return Promise.resolve(result);
+    return Promise.resolve(successfulRun());
   };
 }
 
@@ -95,12 +87,15 @@ Deno.test("run-workflow runs each workflow on the roaming data, then reloads the
 });
 
 Deno.test("run-workflow passes no data by default and skips the reload without MISP", async () => {
+  const inputData = runWorkflowAction.descriptor.params.find((param) => param.id === "input_data");
+  assert.equal(inputData?.default, "yes", "MISP's declared default, no option: nothing is passed");
   const calls: RunnerCall[] = [];
   const run = await runWorkflowContext({
     params: { workflows: ["enrich"] },
     misp: null,
     runner: recordingRunner(calls),
   });
+  assert.equal(run.context.params.input_data, "yes");
   const before = JSON.stringify(run.data());
   assert.equal(await runWorkflowAction.exec(run.context), true);
   assert.deepEqual(calls.map((call) => [call.name, call.data]), [["enrich", {}]]);

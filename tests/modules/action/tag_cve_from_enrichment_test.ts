@@ -14,11 +14,14 @@ import { TransientError } from "../../../engine/module_errors.ts";
 import type { WorkflowModule } from "../../../engine/module.ts";
 import { type FakeMisp, startFakeMisp } from "../../fakes/misp_server.ts";
 import { startWebhookSink, type WebhookSink } from "../../fakes/webhook_sink.ts";
-import { coreFormat, sightingEvent } from "./misp_test_context.ts";
+import {
+  coreFormat,
+  CVE_ATTRIBUTE_UUID,
+  sightingEvent,
+  vulnerabilityAttribute,
+} from "./misp_test_context.ts";
 import { createNodeContext } from "./node_test_context.ts";
 import { loopbackFetch } from "./outbound_test_context.ts";
-
-const CVE_UUID = "0b6f3c51-8a6e-4f0a-9c7e-2f6d8e1a4b10";
 
 /** A CVE 5 record trimmed to the parts the module reads (CVE-2021-44228 as published). */
 const LOG4SHELL = {
@@ -47,19 +50,7 @@ async function vulnerableEvent(comment = ""): Promise<JsonObject> {
   const stored = await sightingEvent();
   (stored.Event as JsonObject).Attribute = [
     ...((stored.Event as JsonObject).Attribute as JsonObject[]),
-    {
-      id: "300",
-      uuid: CVE_UUID,
-      event_id: "1",
-      object_id: "0",
-      type: "vulnerability",
-      category: "External analysis",
-      value: "CVE-2021-44228",
-      to_ids: false,
-      distribution: "5",
-      comment,
-      Tag: [],
-    },
+    vulnerabilityAttribute(comment),
   ];
   return stored;
 }
@@ -106,7 +97,9 @@ async function startCveRun(
 
 function cveAttribute(data: JsonObject): JsonObject {
   const event = data.Event as JsonObject;
-  return (event._AttributeFlattened as JsonObject[]).find((item) => item.uuid === CVE_UUID)!;
+  return (event._AttributeFlattened as JsonObject[]).find((item) =>
+    item.uuid === CVE_ATTRIBUTE_UUID
+  )!;
 }
 
 Deno.test("tag_cve_from_enrichment looks the CVE up, tags the attribute and appends the summary", async () => {
@@ -121,7 +114,9 @@ Deno.test("tag_cve_from_enrichment looks the CVE up, tags the attribute and appe
   const summary =
     "CVE Summary: Apache Log4j2 2.0-beta9 through 2.15.0 JNDI features do not protect against attacker controlled LDAP endpoints.";
   assert.deepEqual(misp.requests.map((request) => [request.path, request.body]), [
-    ...tags.map((tag) => ["/tags/attachTagToObject", { uuid: CVE_UUID, tag, local: true }]),
+    ...tags.map((
+      tag,
+    ) => ["/tags/attachTagToObject", { uuid: CVE_ATTRIBUTE_UUID, tag, local: true }]),
     ["/attributes/edit/300", { Attribute: { comment: summary } }],
   ]);
   const attribute = cveAttribute(run.data());
@@ -147,8 +142,8 @@ Deno.test("tag_cve_from_enrichment tags an unknown score and keeps an existing s
   cve.sink.reply({ status: 200, body: JSON.stringify({ containers: { cna: {} } }) });
   assert.equal(await cve.module.exec(cve.run.context), true);
   assert.deepEqual(cve.misp.requests.map((request) => request.body), [
-    { uuid: CVE_UUID, tag: "CVSS:unknown", local: false },
-    { uuid: CVE_UUID, tag: 'misp:threat-level="unknown-risk"', local: false },
+    { uuid: CVE_ATTRIBUTE_UUID, tag: "CVSS:unknown", local: false },
+    { uuid: CVE_ATTRIBUTE_UUID, tag: 'misp:threat-level="unknown-risk"', local: false },
   ]);
   assert.equal(cveAttribute(cve.run.data()).comment, "Known. CVE Summary: already there");
 });

@@ -19,7 +19,7 @@ function tagNames(holder: unknown): string[] {
   return (((holder as JsonObject).Tag ?? []) as JsonObject[]).map((tag) => String(tag.name));
 }
 
-Deno.test("tag_operation adds a global tag to the event and mirrors it in the roaming data", async () => {
+Deno.test("tag_operation adds a global tag to the event in MISP and leaves the roaming data as it was", async () => {
   await using misp = await startSightingMisp();
   const run = await createSightingContext({
     module: tagOperation,
@@ -38,12 +38,7 @@ Deno.test("tag_operation adds a global tag to the event and mirrors it in the ro
   assert.ok(tagNames(misp.event("1")).includes("tlp:amber"));
   assert.equal(misp.event("1")?.published, false);
 
-  const event = run.data().Event as JsonObject;
-  assert.ok(tagNames(event).includes("tlp:amber"));
-  for (const attribute of event._AttributeFlattened as JsonObject[]) {
-    const allTags = attribute._allTags as JsonObject[];
-    assert.ok(allTags.some((tag) => tag.name === "tlp:amber" && tag.inherited === true));
-  }
+  assert.deepEqual(run.data(), coreFormat(await sightingEvent()));
   assert.equal(run.records.length, 1);
   assert.equal(run.records[0]?.dry, false);
   assert.equal(run.records[0]?.url, "/tags/attachTagToObject");
@@ -74,11 +69,7 @@ Deno.test("tag_operation tags only the attributes the node filters select", asyn
   assert.deepEqual(misp.requests.map((request) => request.body), [
     { uuid: COMMENT_UUID, tag: "workflow:checked", local: true, relationship_type: "seen-by" },
   ]);
-  const event = run.data().Event as JsonObject;
-  const [comment, target] = event._AttributeFlattened as JsonObject[];
-  assert.ok(tagNames(comment).includes("workflow:checked"));
-  assert.ok(!tagNames(target).includes("workflow:checked"));
-  assert.ok(tagNames((event.Attribute as JsonObject[])[0]).includes("workflow:checked"));
+  assert.deepEqual(run.data(), coreFormat(await sightingEvent()));
 });
 
 Deno.test("tag_operation removes a tag only when its locality matches", async (t) => {
@@ -103,7 +94,7 @@ Deno.test("tag_operation removes a tag only when its locality matches", async (t
     assert.equal(misp.requests.length, 0);
   });
 
-  await t.step("local removal detaches it in MISP and in the roaming data", async () => {
+  await t.step("local removal detaches it in MISP, not in the roaming data", async () => {
     await using misp = await startFakeMisp({ events: [await localTagged()] });
     const run = createModuleContext({
       module: tagOperation,
@@ -116,10 +107,7 @@ Deno.test("tag_operation removes a tag only when its locality matches", async (t
       ["/tags/removeTagFromObject", { uuid: EVENT_UUID, tag: "workflow:todo" }],
     ]);
     assert.ok(!tagNames(misp.event("1")).includes("workflow:todo"));
-    const event = run.data().Event as JsonObject;
-    assert.ok(!tagNames(event).includes("workflow:todo"));
-    const allTags = (event._AttributeFlattened as JsonObject[])[0]?._allTags as JsonObject[];
-    assert.ok(!allTags.some((tag) => tag.name === "workflow:todo"));
+    assert.deepEqual(run.data(), coreFormat(await localTagged()));
   });
 });
 
@@ -198,4 +186,19 @@ Deno.test("tag_operation fails clearly", async (t) => {
     assert.equal(misp.requests.length, 2);
     assert.ok(!error.message.includes(misp.apiKey));
   });
+});
+
+Deno.test("tag_operation declares MISP's clusters picker and, as MISP's exec, attaches no cluster", async () => {
+  const clusters = tagOperation.descriptor.params.find((param) => param.id === "clusters");
+  assert.equal(clusters?.type, "picker");
+  assert.equal(clusters?.multiple, true);
+  await using misp = await startSightingMisp();
+  const run = await createSightingContext({
+    module: tagOperation,
+    params: { scope: "event", action: "add", tags: ["tlp:amber"], clusters: ['botnet="Asprox"'] },
+    misp,
+  });
+  assert.equal(await tagOperation.exec(run.context), true);
+  assert.deepEqual(misp.requests.map((request) => (request.body as JsonObject).tag), ["tlp:amber"]);
+  assert.deepEqual(run.observed.clusters_ignored, ['botnet="Asprox"']);
 });
