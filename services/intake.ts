@@ -13,7 +13,8 @@ import { listEnabledWorkflows } from "../store/workflows.ts";
 import type { AppContext } from "./context.ts";
 import { GroupCommitter } from "./group_commit.ts";
 import type { IntakePayload } from "./queue.ts";
-import { newRunId, sha256Hex, summarizeEvent } from "./run_record.ts";
+import { sha256Hex } from "../engine/digest.ts";
+import { newRunId, summarizeEvent } from "./run_record.ts";
 
 /** The outcome of an intake. */
 export interface IntakeResult {
@@ -22,6 +23,8 @@ export interface IntakeResult {
   /** The intake the run ids belong to (the first one for a duplicate). */
   intakeId: string;
 }
+
+const encoder = new TextEncoder();
 
 /** Most intakes handed to one `recordIntakes` call (it commits them ten at a time). */
 export const INTAKE_BATCH_SIZE = 50;
@@ -38,6 +41,11 @@ export interface AcceptIntakeOptions {
   actor: RunActor;
   /** The exact body as received, hashed for de-duplication (re-serialised when absent). */
   payloadText?: string;
+  /**
+   * `data`'s JSON text exactly as received (a JSON body): hashed for de-duplication instead of
+   * `payloadText`, and stored as is inside the intake payload rather than re-serialised.
+   */
+  dataJson?: string;
 }
 
 /**
@@ -79,7 +87,7 @@ export async function acceptIntake(
   data: JsonObject,
   options: AcceptIntakeOptions,
 ): Promise<IntakeResult> {
-  const payloadText = options.payloadText ?? JSON.stringify(data);
+  const payloadText = options.dataJson ?? options.payloadText ?? JSON.stringify(data);
   const [workflows, dedupeKey] = await Promise.all([
     listEnabledWorkflows(ctx.kv, trigger),
     intakeDedupeKey(data, payloadText),
@@ -94,6 +102,13 @@ export async function acceptIntake(
     trigger,
     dedupeKey,
     payload,
+    ...(options.dataJson === undefined ? {} : {
+      // `payload`'s JSON, its data spliced in as received (it parsed as the object `data`).
+      payloadJson: encoder.encode(
+        `{"workflows":${JSON.stringify(entries)},"actor":${JSON.stringify(options.actor)},` +
+          `"data":${options.dataJson}}`,
+      ),
+    }),
     runIds: entries.map((entry) => entry.run_id),
     windowMs: ctx.config.hookDedupeWindowS * 1_000,
   });

@@ -23,7 +23,9 @@ import {
   intakeWorkId,
   type JobMessage,
   jobWorkId,
+  KEY_QUEUE_DONE,
   markWorkDone,
+  QUEUE_JOB_RETENTION_MS,
 } from "../store/queue_jobs.ts";
 import { recordRunAttempt, settleRunOutcome } from "../store/run_attempts.ts";
 import { getRunSummary, type RunToSave } from "../store/runs.ts";
@@ -32,6 +34,7 @@ import { getWorkflow, getWorkflowVersion, listEnabledWorkflows } from "../store/
 import type { AppContext } from "./context.ts";
 import { describeError, isDeterministicError } from "./deterministic_error.ts";
 import { ACTION_RETRY_BASE_MS, type DeferredJob, type RetryJob } from "./follow_ups.ts";
+import { processMemory } from "./idle_memory_release.ts";
 import {
   engineOptions,
   type ExecutedRun,
@@ -144,8 +147,20 @@ export function createQueueHandler(
           runs.push(failedRun(workflow, message.trigger, entry.run_id, payload, startedAt, error));
         }
       }
+      // The intake's done mark rides in the commit of its last run: one commit less per intake.
+      const last = runs.at(-1);
+      if (last) {
+        last.saved.alsoSet = [{
+          key: [KEY_QUEUE_DONE, intakeWorkId(message.intake_id)],
+          value: new Date(ctx.now()).toISOString(),
+          expireIn: QUEUE_JOB_RETENTION_MS,
+        }];
+      }
+      let marked = false;
       await recordRuns(ctx, runs, {
-        save: (saved) => storeQueueRuns(message.trigger, saved),
+        save: async (saved) => {
+          marked = await storeQueueRuns(message.trigger, saved);
+        },
         retryBaseMs,
         onFollowUpError: (error) => {
           // The runs are stored: a redelivery would skip them and schedule nothing either.
@@ -155,7 +170,7 @@ export function createQueueHandler(
           });
         },
       });
-      await markWorkDone(ctx.kv, intakeWorkId(message.intake_id), ctx.now());
+      if (!marked) await markWorkDone(ctx.kv, intakeWorkId(message.intake_id), ctx.now());
     } finally {
       for (const runId of claimed) inFlight.delete(runId);
     }
@@ -188,12 +203,13 @@ export function createQueueHandler(
   /**
    * Stores the runs of an intake. A deterministic failure is not redelivered: each run is stored
    * alone, and one that still fails is stored as a `failure` run carrying the error, so every
-   * acknowledged run id exists. Transient failures are thrown for redelivery.
+   * acknowledged run id exists. Transient failures are thrown for redelivery. True when the runs
+   * were stored as given in one go (with the sets they carry).
    */
-  async function storeQueueRuns(trigger: string, runs: RunToSave[]): Promise<void> {
+  async function storeQueueRuns(trigger: string, runs: RunToSave[]): Promise<boolean> {
     try {
       await ctx.runs.submit(runs);
-      return;
+      return true;
     } catch (error) {
       if (!isDeterministicError(error)) throw error;
     }
@@ -211,6 +227,7 @@ export function createQueueHandler(
         await storeFailureInstead(item, error);
       }
     }
+    return false;
   }
 
   /** Stores a run that could not be stored as a bare `failure` run, or dead-letters it. */
@@ -432,11 +449,17 @@ export function createQueueHandler(
     const kind = typeof message === "object" && message !== null
       ? (message as { type?: unknown }).type
       : undefined;
-    if (kind === "intake") await handleIntake(message as IntakeMessage);
-    else if (kind === "job") await handleJob(message as JobMessage);
-    else {
-      log.warn("Unknown queue message", { message: JSON.stringify(message)?.slice(0, 200) });
-      return;
+    // Queue work holds payloads too: no idle collection runs under it.
+    processMemory.begin();
+    try {
+      if (kind === "intake") await handleIntake(message as IntakeMessage);
+      else if (kind === "job") await handleJob(message as JobMessage);
+      else {
+        log.warn("Unknown queue message", { message: JSON.stringify(message)?.slice(0, 200) });
+        return;
+      }
+    } finally {
+      processMemory.end();
     }
     ctx.metrics.queueHandled(kind === "job" ? (message as JobMessage).kind : "intake");
   };

@@ -77,6 +77,8 @@ export interface ExecuteRunOptions {
   mode?: "original" | "current";
   /** The input's JSON bytes exactly as received, stored without re-encoding. */
   inputJson?: Uint8Array;
+  /** The SHA-256 hex of `inputJson`, or its computation under way (see `RunToSave`). */
+  inputJsonHash?: Promise<string>;
 }
 
 /** A finished run, counted and not stored yet. */
@@ -135,6 +137,9 @@ export async function executeRun(
       run,
       input,
       ...(options.inputJson === undefined ? {} : { inputJson: options.inputJson }),
+      ...(options.inputJson === undefined || options.inputJsonHash === undefined
+        ? {}
+        : { inputJsonHash: options.inputJsonHash }),
     },
     result,
     followUpTarget: followUps && !dryRun ? target : null,

@@ -94,6 +94,8 @@ export interface VerdictOptions {
   actor: RunActor;
   /** `data`'s JSON bytes exactly as received, stored as the runs' input without re-encoding. */
   inputJson?: Uint8Array;
+  /** The SHA-256 hex of `inputJson`, usually still being computed off the JavaScript thread. */
+  inputJsonHash?: Promise<string>;
 }
 
 /**
@@ -137,6 +139,7 @@ export async function decideVerdict(
       deadline,
       retriesQueued: true,
       ...(options.inputJson === undefined ? {} : { inputJson: options.inputJson }),
+      ...(options.inputJsonHash === undefined ? {} : { inputJsonHash: options.inputJsonHash }),
     });
     runs.push(executed);
     verdict.runIds.push(executed.saved.run.id);

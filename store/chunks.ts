@@ -58,6 +58,21 @@ export function sha256Hex(bytes: Uint8Array): Promise<string> {
 }
 
 /**
+ * The lowercase hex SHA-256 of `bytes`, computed off the JavaScript thread (`crypto.subtle`
+ * hashes a copy on a worker thread). Slower for one value than `sha256Hex`, but the calling
+ * thread only pays the copy (measured 0.3 ms against 1.3 ms for 2 MiB): the verdict path starts
+ * it as soon as a request's bytes are in and parses meanwhile on the other core.
+ */
+export async function sha256HexOffThread(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  let hex = "";
+  for (const byte of digest) hex += HEX_BYTES[byte]!;
+  return hex;
+}
+
+const HEX_BYTES = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
+
+/**
  * Reads the `count` chunks stored under `prefix` (keys `[...prefix, 0..count-1]`) and joins them;
  * null when any chunk is missing, which means the value expired or was never completely written.
  */

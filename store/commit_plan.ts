@@ -20,15 +20,25 @@ export interface PlannedSet {
 /** Mutations that must land in the same commit (a run's summary and its index entries). */
 export type CommitUnit = PlannedSet[];
 
+const encoder = new TextEncoder();
+
 /** The approximate serialized size of a key, as KV counts it against the key limits. */
 export function estimateKeyBytes(key: Deno.KvKey): number {
   let bytes = 0;
   for (const part of key) {
-    if (typeof part === "string") bytes += new TextEncoder().encode(part).length + 2;
+    if (typeof part === "string") bytes += utf8Length(part) + 2;
     else if (part instanceof Uint8Array) bytes += part.length + 2;
     else bytes += 10;
   }
   return bytes;
+}
+
+/** The UTF-8 length of `text`; ASCII (every key Flowgate writes, nearly) is counted, not encoded. */
+function utf8Length(text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) > 0x7f) return encoder.encode(text).length;
+  }
+  return text.length;
 }
 
 /** The approximate serialized size of a value: exact for bytes, JSON length plus slack otherwise. */

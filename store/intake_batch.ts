@@ -60,7 +60,7 @@ export async function recordIntakes(
     const first = firstByKey.get(id);
     if (first !== undefined) return;
     firstByKey.set(id, index);
-    const bytes = encodeJson(options.payload);
+    const bytes = options.payloadJson ?? encodeJson(options.payload);
     if (bytes.length > BATCH_PAYLOAD_BUDGET_BYTES) alone.push(index);
     else {
       fresh.push({
@@ -72,11 +72,15 @@ export async function recordIntakes(
     }
   });
 
-  for (const batch of packBatches(fresh)) {
-    const committed = await commitBatch(kv, batch);
+  // The commits go to KV together: it applies them one after the other anyway, and nobody
+  // waits for a round trip between them.
+  const batches = packBatches(fresh);
+  const outcomes = await Promise.all(batches.map((batch) => commitBatch(kv, batch)));
+  batches.forEach((batch, b) => {
+    const committed = outcomes[b]!;
     if (committed === null) alone.push(...batch.map((item) => item.index));
     else committed.forEach((result, i) => results[batch[i]!.index] = result);
-  }
+  });
   for (const index of alone) results[index] = await recordIntake(kv, items[index]!);
 
   return items.map((options, index) => {

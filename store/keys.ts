@@ -29,6 +29,8 @@ export const KEY_RUNS_BY_TRIGGER = "runs_by_trigger";
 export const KEY_RUNS_BY_OUTCOME = "runs_by_outcome";
 /** Index: `["runs_by_event", eventUuid, runId]` → null; absent when the uuid had to be cut. */
 export const KEY_RUNS_BY_EVENT = "runs_by_event";
+/** Index: `["runs_by_event_id", MISP event id, runId]` → null; MISP's numeric id of the event. */
+export const KEY_RUNS_BY_EVENT_ID = "runs_by_event_id";
 /**
  * A run's whole `errors` when its summary holds them cut: `["run_errors", runId, chunk]` →
  * `Uint8Array` of JSON. `getRun` reads them back.

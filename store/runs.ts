@@ -10,7 +10,7 @@
 import { encodeTime } from "ulid";
 import type { Outcome, TraceEntry } from "../engine/model.ts";
 import { decodeJson, encodeJson, readChunks, sha256Hex, splitChunks } from "./chunks.ts";
-import { commitPlanned, type CommitUnit, planCommits } from "./commit_plan.ts";
+import { commitPlanned, type CommitUnit, planCommits, type PlannedSet } from "./commit_plan.ts";
 import { fitRunSummary } from "./fit_run_summary.ts";
 import { listRunAttempts } from "./run_attempts.ts";
 import {
@@ -22,6 +22,7 @@ import {
   KEY_RUN_TRACES,
   KEY_RUNS,
   KEY_RUNS_BY_EVENT,
+  KEY_RUNS_BY_EVENT_ID,
   KEY_RUNS_BY_OUTCOME,
   KEY_RUNS_BY_TRIGGER,
   KEY_RUNS_BY_WORKFLOW,
@@ -75,6 +76,8 @@ export interface ListRunsOptions extends ReadRunOptions {
   trigger?: string;
   outcome?: Outcome;
   eventUuid?: string;
+  /** MISP's numeric id of the event (ids are per MISP instance; the uuid is global). */
+  eventId?: string;
   /** Runs started at or after this time (by the time part of the run's ULID). */
   since?: Date | string;
   /** Runs started at or before this time (by the time part of the run's ULID). */
@@ -94,6 +97,17 @@ export interface RunToSave {
    * is instead of `input`'s JSON, which spares re-serialising a large event.
    */
   inputJson?: string | Uint8Array;
+  /**
+   * The SHA-256 hex of `inputJson`, when the caller already has it or started it (the verdict
+   * path hashes a request's bytes off the JavaScript thread while it parses them). Ignored
+   * without `inputJson`.
+   */
+  inputJsonHash?: string | Promise<string>;
+  /**
+   * Other sets committed atomically with the run's summary, sparing their own commit: the queue's
+   * mark that the intake the run came from is done.
+   */
+  alsoSet?: PlannedSet[];
 }
 
 /**
@@ -187,7 +201,7 @@ export async function writeRuns(
   for (const { expiresAt, ...item } of runs) {
     const runExpiry = Date.parse(expiresAt);
     if (!(runExpiry - now > 0)) continue;
-    const { input, inputJson } = item;
+    const { input, inputJson, inputJsonHash } = item;
     const source = inputJson ?? input;
     let encodedInput = encoded.get(source);
     if (!encodedInput) {
@@ -196,7 +210,10 @@ export async function writeRuns(
         : typeof inputJson === "string"
         ? new TextEncoder().encode(inputJson)
         : inputJson;
-      encodedInput = { bytes, hash: await sha256Hex(bytes) };
+      const hash = inputJson !== undefined && inputJsonHash !== undefined
+        ? await Promise.resolve(inputJsonHash).catch(() => sha256Hex(bytes))
+        : await sha256Hex(bytes);
+      encodedInput = { bytes, hash };
       encoded.set(source, encodedInput);
     }
     live.push({ item, expiresAt, input: encodedInput });
@@ -214,7 +231,8 @@ export async function writeRuns(
   }
   const units: CommitUnit[] = [];
   const inputsPlanned = new Set<string>();
-  for (const { item: { run }, expiresAt, input: { bytes: inputBytes, hash: inputHash } } of live) {
+  for (const { item: { run, alsoSet }, expiresAt, input } of live) {
+    const { bytes: inputBytes, hash: inputHash } = input;
     const expireIn = Date.parse(expiresAt) - now;
     const inputChunks = splitChunks(inputBytes);
     // Attempts live under their own keys; `errors_chunks` is the store's own (a restored backup
@@ -256,6 +274,7 @@ export async function writeRuns(
     units.push([
       ...runIndexKeys(summary, run).map((key) => ({ key, value: null, expireIn })),
       { key: [KEY_RUNS, run.id], value: summary, expireIn },
+      ...(alsoSet ?? []),
     ]);
   }
   await commitPlanned(kv, planCommits(units));
@@ -284,6 +303,9 @@ function runIndexKeys(summary: StoredRunSummary, run: RunRecord): Deno.KvKey[] {
   }
   if (indexable(summary.event?.uuid, run.event?.uuid)) {
     keys.push([KEY_RUNS_BY_EVENT, summary.event!.uuid!, summary.id]);
+  }
+  if (indexable(summary.event?.id, run.event?.id)) {
+    keys.push([KEY_RUNS_BY_EVENT_ID, summary.event!.id!, summary.id]);
   }
   return keys;
 }
@@ -417,6 +439,7 @@ export async function listRunSummaries(
 
 function indexPrefix(options: ListRunsOptions): Deno.KvKey {
   if (options.eventUuid !== undefined) return [KEY_RUNS_BY_EVENT, options.eventUuid];
+  if (options.eventId !== undefined) return [KEY_RUNS_BY_EVENT_ID, options.eventId];
   if (options.workflowId !== undefined) return [KEY_RUNS_BY_WORKFLOW, options.workflowId];
   if (options.outcome !== undefined) return [KEY_RUNS_BY_OUTCOME, options.outcome];
   if (options.trigger !== undefined) return [KEY_RUNS_BY_TRIGGER, options.trigger];
@@ -442,7 +465,8 @@ function matches(summary: StoredRunSummary, options: ListRunsOptions): boolean {
     (options.workflowId === undefined || summary.workflow_id === options.workflowId) &&
     (options.trigger === undefined || summary.trigger === options.trigger) &&
     (options.outcome === undefined || summary.outcome === options.outcome) &&
-    (options.eventUuid === undefined || summary.event?.uuid === options.eventUuid);
+    (options.eventUuid === undefined || summary.event?.uuid === options.eventUuid) &&
+    (options.eventId === undefined || summary.event?.id === options.eventId);
 }
 
 function isLive(summary: StoredRunSummary, now: Date = new Date()): boolean {

@@ -58,7 +58,7 @@ export function runRoutes(ctx: RunRoutesContext): Hono<AppEnv> {
       ...(workflow ? { workflowId: await resolveWorkflowId(ctx, workflow) } : {}),
       ...(trigger ? { trigger } : {}),
       ...(outcome ? { outcome: outcome as Outcome } : {}),
-      ...(event ? { eventUuid: event } : {}),
+      ...(event ? eventFilter(event) : {}),
       ...(query.since ? { since: query.since } : {}),
       ...(query.until ? { until: query.until } : {}),
       ...(limit ? { limit } : {}),
@@ -117,4 +117,9 @@ async function resolveWorkflowId(
   idOrName: string,
 ): Promise<string> {
   return (await getWorkflow(ctx.kv, idOrName))?.id ?? idOrName;
+}
+
+/** `event=` takes the event's uuid or MISP's numeric event id. */
+function eventFilter(event: string): { eventUuid: string } | { eventId: string } {
+  return /^\d+$/.test(event) ? { eventId: event } : { eventUuid: event };
 }

@@ -13,6 +13,7 @@ import { hookAuth } from "../auth.ts";
 import { boundRequestBody } from "../body_guard.ts";
 import { bodyLimitsOf } from "../body_limits.ts";
 import type { AppContext, AppEnv } from "../../services/context.ts";
+import { processMemory } from "../../services/idle_memory_release.ts";
 import { acceptIntake } from "../../services/intake.ts";
 import { parsePhpForm } from "../php_form.ts";
 
@@ -32,22 +33,41 @@ export function hookRoutes(ctx: HookRoutesContext): Hono<AppEnv> {
         known_triggers: known,
       }, 404);
     }
-    const text = new TextDecoder().decode(await boundRequestBody(c, limits));
-    const data = parseWebhookBody(text, c.req.header("Content-Type"));
-    const result = await acceptIntake(ctx, triggerId, data, {
-      actor: { kind: "webhook", id: c.env?.remoteAddr?.hostname },
-      payloadText: text,
-    });
-    return c.json({ run_ids: result.runIds, duplicate: result.duplicate }, 202);
+    // The heap is given back once the process is idle again (see `IdleMemoryRelease`).
+    processMemory.begin();
+    try {
+      const text = new TextDecoder().decode(await boundRequestBody(c, limits));
+      const contentType = c.req.header("Content-Type");
+      const data = parseWebhookBody(text, contentType);
+      const result = await acceptIntake(ctx, triggerId, data, {
+        actor: { kind: "webhook", id: c.env?.remoteAddr?.hostname },
+        // A JSON body is the data itself, stored as received; a form body is hashed as received.
+        ...(isJsonContentType(contentType) ? { dataJson: text } : { payloadText: text }),
+      });
+      return c.json({ run_ids: result.runIds, duplicate: result.duplicate }, 202);
+    } finally {
+      processMemory.end();
+    }
   });
   return app;
 }
 
+/** The media type of a `Content-Type` header, lowercase (JSON when absent). */
+function mediaTypeOf(contentType: string | undefined): string {
+  return (contentType ?? "application/json").split(";")[0]!.trim().toLowerCase();
+}
+
+/** True when a webhook body of this `Content-Type` is read as JSON. */
+export function isJsonContentType(contentType: string | undefined): boolean {
+  const type = mediaTypeOf(contentType);
+  return type === "application/json" || type.endsWith("+json");
+}
+
 /** Decodes a JSON or PHP-form webhook body into the roaming data object. */
 export function parseWebhookBody(text: string, contentType: string | undefined): JsonObject {
-  const type = (contentType ?? "application/json").split(";")[0]!.trim().toLowerCase();
+  const type = mediaTypeOf(contentType);
   let data: unknown;
-  if (type === "application/json" || type.endsWith("+json")) {
+  if (isJsonContentType(contentType)) {
     try {
       data = JSON.parse(text);
     } catch (error) {

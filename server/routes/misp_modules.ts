@@ -11,13 +11,12 @@ import { log } from "../../engine/log.ts";
 import type { JsonObject } from "../../engine/model.ts";
 import { TRIGGERS } from "../../triggers/catalogue.ts";
 import type { TriggerDefinition } from "../../triggers/trigger.ts";
+import { MODULE_NAME_PREFIX, moduleNameOf } from "../../triggers/misp_module_name.ts";
 import { mispAllowlist } from "../auth.ts";
-import {
-  BodyTimeoutError,
-  BodyTooLargeError,
-  readBodyBytes,
-  type ReadBodyOptions,
-} from "../body.ts";
+import { BodyTimeoutError, BodyTooLargeError, readBodyBytes } from "../body.ts";
+import { sha256HexOffThread } from "../../store/chunks.ts";
+import { BudgetWaitTimeoutError, ByteBudget } from "../../services/byte_budget.ts";
+import { processMemory } from "../../services/idle_memory_release.ts";
 import { keepAnswerWhole } from "../body_guard.ts";
 import { bodyLimitsOf } from "../body_limits.ts";
 import type { AppContext, AppEnv } from "../../services/context.ts";
@@ -29,13 +28,7 @@ import {
   VerdictUnavailableError,
 } from "../../services/verdict.ts";
 
-/** Prefix of Flowgate's module names: `flowgate_<trigger id with - as _>`. */
-export const MODULE_NAME_PREFIX = "flowgate_";
-
-/** The misp-modules name of a trigger's action module. */
-export function moduleNameOf(triggerId: string): string {
-  return MODULE_NAME_PREFIX + triggerId.replaceAll("-", "_");
-}
+export { MODULE_NAME_PREFIX, moduleNameOf } from "../../triggers/misp_module_name.ts";
 
 /**
  * The misp-modules descriptor MISP parses for one trigger (reference §5.2 to §5.4): lowercase
@@ -78,6 +71,26 @@ export type MispModulesContext =
   & VerdictContext
   & Parameters<typeof acceptIntake>[0];
 
+/**
+ * Bytes of `/query` bodies read, parsed and decided on at once. A 10,000-attribute event (4.6 MB
+ * of JSON) holds about 30 MB of memory while it is decided on, and deciding is CPU work on one
+ * thread, so more at once only adds memory: fifty at once once peaked at 2.8 GiB. Requests past
+ * the budget queue (they are never refused, which MISP would take as an allow).
+ */
+export const QUERY_BYTES_IN_FLIGHT = 12 * 1_048_576;
+
+/**
+ * Smallest verdict input hashed off the JavaScript thread while it is parsed; smaller ones are
+ * hashed by the store in microseconds, less than handing them to another thread costs.
+ */
+const OFF_THREAD_HASH_MIN_BYTES = 65_536;
+
+/**
+ * Longest wait for the `/query` byte budget: MISP gives up on an Action service after 10 s and
+ * then allows, so a request still waiting at 8 s is answered a block instead (fail closed).
+ */
+const QUERY_BUDGET_MAX_WAIT_MS = 8_000;
+
 /** The `/modules` and `/query` routes, limited to `FLOWGATE_MISP_ALLOW`. */
 export function mispModulesRoutes(ctx: MispModulesContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -99,14 +112,25 @@ export function mispModulesRoutes(ctx: MispModulesContext): Hono<AppEnv> {
   // here is therefore answered 200 with MISP's error shape, which a blocking module turns into a
   // block.
   const limits = bodyLimitsOf(ctx.config).misp;
+  const budget = new ByteBudget(QUERY_BYTES_IN_FLIGHT);
   app.post("/query", async (c) => {
     const started = performance.now();
     keepAnswerWhole(c);
     const seen: QueryProgress = {};
+    // The heap is given back once the process is idle again (see `IdleMemoryRelease`).
+    processMemory.begin();
+    let release: () => void = () => {};
     try {
-      return await answerQuery(ctx, c, limits, seen, started);
+      // The body is read first and the budget taken by its real size: a slow or stalled sender
+      // holds only its own connection, never the budget the other verdicts wait for.
+      const bytes = await readBodyBytes(c.req.raw, limits);
+      release = await budget.acquire(bytes.length, QUERY_BUDGET_MAX_WAIT_MS);
+      return await answerQuery(ctx, c, bytes, seen, started);
     } catch (error) {
       return c.json({ error: queryFailure(ctx, error, seen, started) });
+    } finally {
+      release();
+      processMemory.end();
     }
   });
   return app;
@@ -121,15 +145,24 @@ interface QueryProgress {
 async function answerQuery(
   ctx: MispModulesContext,
   c: Context<AppEnv>,
-  limits: ReadBodyOptions,
+  bytes: Uint8Array<ArrayBuffer>,
   seen: QueryProgress,
   started: number,
 ): Promise<Response> {
-  const bytes = await readBodyBytes(c.req.raw, limits);
   let request: unknown;
   let dataJson: Uint8Array | undefined;
+  let dataHash: Promise<string> | undefined;
   try {
-    ({ body: request, dataJson } = parseQueryBody(bytes));
+    ({ body: request, dataJson } = parseQueryBody(bytes, {
+      // Hashed for the run's stored input on another thread while this one parses.
+      onDataBytes: (slice, envelope) => {
+        const module = typeof envelope.module === "string" ? envelope.module : "";
+        if (slice.length < OFF_THREAD_HASH_MIN_BYTES) return;
+        if (!triggerOfModule(module)?.descriptor.blocking) return;
+        dataHash = sha256HexOffThread(slice);
+        dataHash.catch(() => {});
+      },
+    }));
   } catch (error) {
     if (isStackOverflow(error)) throw error;
     return c.json({ error: `Request body is not JSON: ${(error as Error).message}` });
@@ -158,7 +191,10 @@ async function answerQuery(
   const input = withNodeContext(data as JsonObject, body);
   const actor = { kind: "misp" as const, id: c.env?.remoteAddr?.hostname };
   if (!trigger.descriptor.blocking) {
-    await acceptIntake(ctx, trigger.descriptor.id, input, { actor });
+    await acceptIntake(ctx, trigger.descriptor.id, input, {
+      actor,
+      ...(input === data && dataJson ? { dataJson: new TextDecoder().decode(dataJson) } : {}),
+    });
     return c.json({ data: true });
   }
   // The run input is stored as the bytes MISP sent, which spares re-encoding a large event
@@ -167,6 +203,7 @@ async function answerQuery(
   const verdict = await decideVerdict(ctx, trigger.descriptor.id, input, {
     actor,
     ...(inputJson === undefined ? {} : { inputJson }),
+    ...(inputJson === undefined || dataHash === undefined ? {} : { inputJsonHash: dataHash }),
   });
   // Server-side time from body read to answer, for operators and the HTTP benchmark.
   c.header("Server-Timing", `verdict;dur=${(performance.now() - started).toFixed(2)}`);
@@ -187,6 +224,9 @@ function queryFailure(
   let message: string;
   if (error instanceof BodyTooLargeError || error instanceof BodyTimeoutError) {
     message = error.message;
+    log.warn("Query refused", { module, error: error.message });
+  } else if (error instanceof BudgetWaitTimeoutError) {
+    message = `Flowgate is overloaded: ${error.message}; refused to be safe`;
     log.warn("Query refused", { module, error: error.message });
   } else if (isStackOverflow(error)) {
     message = `Module "${module}": request nested too deeply to decide on; refused`;
@@ -241,7 +281,17 @@ const MAX_TRAILING_SCAN_BYTES = 16_384;
 /** A `/query` body parsed, with the exact bytes of its `data` member when they were found. */
 export interface ParsedQueryBody {
   body: unknown;
-  dataJson?: Uint8Array;
+  dataJson?: Uint8Array<ArrayBuffer>;
+}
+
+/** Options of `parseQueryBody`. */
+export interface ParseQueryBodyOptions {
+  /**
+   * Told the bytes guessed to be `data`'s, with the rest of the body parsed (`data` still
+   * `null`), before `data` is parsed, so work on the bytes can start meanwhile; they are
+   * `dataJson` when the answer has one.
+   */
+  onDataBytes?: (dataJson: Uint8Array<ArrayBuffer>, envelope: Record<string, unknown>) => void;
 }
 
 /**
@@ -250,19 +300,22 @@ export interface ParsedQueryBody {
  * parsing the slice is what proves it is exactly one JSON value (a wrong guess at its end fails
  * to parse and falls back to parsing the whole body). Throws `SyntaxError` when not JSON.
  */
-export function parseQueryBody(bytes: Uint8Array): ParsedQueryBody {
+export function parseQueryBody(
+  bytes: Uint8Array<ArrayBuffer>,
+  options: ParseQueryBodyOptions = {},
+): ParsedQueryBody {
   const span = jsonMemberSpan(bytes, "data");
   if (span !== undefined) {
     const decoder = new TextDecoder();
     const dataJson = bytes.subarray(span.start, span.end);
     try {
-      const data: unknown = JSON.parse(decoder.decode(dataJson));
       const body: unknown = JSON.parse(
         decoder.decode(bytes.subarray(0, span.start)) + "null" +
           decoder.decode(bytes.subarray(span.end)),
       );
       if (typeof body === "object" && body !== null && !Array.isArray(body)) {
-        (body as Record<string, unknown>).data = data;
+        options.onDataBytes?.(dataJson, body as Record<string, unknown>);
+        (body as Record<string, unknown>).data = JSON.parse(decoder.decode(dataJson));
         return { body, dataJson };
       }
     } catch {

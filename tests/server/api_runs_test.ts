@@ -33,6 +33,14 @@ Deno.test("GET /api/runs lists newest first with filters and cursors", async (t)
     const event = await (await test.admin("/api/runs?event=5c6ab833-676c-42f3-95d2-034f0a00020f"))
       .json();
     assert.equal(event.items.length, 3);
+    const eventId = event.items[0].event.id;
+    assert.match(eventId, /^\d+$/);
+    const byEventId = await (await test.admin(`/api/runs?event=${eventId}`)).json();
+    assert.deepEqual(
+      byEventId.items.map((run: { id: string }) => run.id),
+      event.items.map((run: { id: string }) => run.id),
+    );
+    assert.equal((await (await test.admin("/api/runs?event=999999")).json()).items.length, 0);
   });
   await t.step("cursor pages", async () => {
     const first = await (await test.admin("/api/runs?limit=2")).json();

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { createOutboundFetch } from "../../modules/action/lib/outbound.ts";
 import { getRun } from "../../store/runs.ts";
+import { readChunks } from "../../store/chunks.ts";
+import { KEY_INTAKE_PAYLOADS, KEY_INTAKES } from "../../store/keys.ts";
+import type { IntakeRecord } from "../../store/types.ts";
 import { createQueueHandler } from "../../services/queue.ts";
 import { startWebhookSink } from "../fakes/webhook_sink.ts";
 import { HOOK_TOKEN, realEvent, startTestApp } from "./test_app.ts";
@@ -80,6 +83,28 @@ Deno.test("POST /hooks/misp/:trigger takes a webhook durably and the queue runs 
     const response = await postHook(test, "event-after-save", body);
     assert.equal(response.status, 202);
     assert.deepEqual(await response.json(), { run_ids: runIds, duplicate: true });
+  });
+
+  await t.step("a JSON body is stored inside its intake payload exactly as sent", async () => {
+    const sent = JSON.stringify({ ...await realEvent(), _note: "kept" }, null, 1)
+      .replace("kept", "k\\u0065pt");
+    const response = await postHook(test, "event-after-save", sent);
+    assert.equal(response.status, 202);
+    const [runId] = (await response.json()).run_ids;
+    let record: IntakeRecord | undefined;
+    for await (const entry of test.kv.list<IntakeRecord>({ prefix: [KEY_INTAKES] })) {
+      if (entry.value.run_ids.includes(runId)) record = entry.value;
+    }
+    assert.ok(record, "the intake record of the webhook");
+    const bytes = await readChunks(
+      test.kv,
+      [KEY_INTAKE_PAYLOADS, record.id],
+      record.payload_chunks,
+    );
+    const stored = new TextDecoder().decode(bytes!);
+    assert.ok(stored.endsWith(`"data":${sent}}`), stored.slice(0, 200));
+    assert.equal(JSON.parse(stored).data._note, "kept");
+    await waitFor(async () => (await getRun(test.kv, runId)) !== null, { what: "the run" });
   });
 
   await t.step("a form-encoded body (MISP's content_type form) is decoded", async () => {

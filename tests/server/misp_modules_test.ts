@@ -119,6 +119,16 @@ Deno.test("POST /query records the data member's bytes exactly as MISP sent them
     assert.equal(run.input_hash, await sha256Hex(new TextEncoder().encode(dataText)));
     assert.deepEqual(await getRunInput(test.kv, run.id), event);
   });
+  await t.step("a large data member, hashed while it is parsed, gets the same hash", async () => {
+    const large = structuredClone(event) as { Event: Record<string, unknown> };
+    large.Event.comment = "x".repeat(200_000);
+    const dataText = JSON.stringify(large);
+    const run = await send(
+      `{"module": "flowgate_enrichment_before_query", "data": ${dataText}, "params": {}}`,
+    );
+    assert.equal(run.input_hash, await sha256Hex(new TextEncoder().encode(dataText)));
+    assert.deepEqual(await getRunInput(test.kv, run.id), large);
+  });
   await t.step("node context sent alongside is added to the stored input", async () => {
     const run = await send(JSON.stringify({
       module: "flowgate_enrichment_before_query",

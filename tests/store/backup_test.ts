@@ -64,6 +64,7 @@ async function dump(kv: Deno.Kv): Promise<[Deno.KvKey, unknown][]> {
     "runs_by_trigger",
     "runs_by_outcome",
     "runs_by_event",
+    "runs_by_event_id",
     "approvals",
     "audit",
   ];

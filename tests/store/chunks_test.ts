@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { sha256Hex } from "../../store/chunks.ts";
+import { sha256Hex, sha256HexOffThread } from "../../store/chunks.ts";
 
 Deno.test("sha256Hex() answers the lowercase hex SHA-256 of bytes", async (t) => {
   const encode = (text: string) => new TextEncoder().encode(text);
@@ -16,4 +16,11 @@ Deno.test("sha256Hex() answers the lowercase hex SHA-256 of bytes", async (t) =>
     const expected = Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
     assert.equal(await sha256Hex(view), expected);
   });
+});
+
+Deno.test("sha256HexOffThread() gives the same hash as sha256Hex()", async () => {
+  for (const size of [0, 1, 65_536, 2_000_003]) {
+    const bytes = new Uint8Array(size).map((_, i) => (i * 31) % 251);
+    assert.equal(await sha256HexOffThread(bytes), await sha256Hex(bytes));
+  }
 });

@@ -67,3 +67,20 @@ Deno.test("recordIntakes() commits many intakes with their queue messages and de
   kv.close();
   await listener;
 });
+
+Deno.test("recordIntakes() and recordIntake() store payloadJson as given", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const text = '{"workflows": [],\n "data": {"Event": {"info": "as sent"}}}';
+  const [batched] = await recordIntakes(kv, [{
+    ...item("batched", { not: "this" }),
+    payloadJson: new TextEncoder().encode(text),
+  }]);
+  const alone = await recordIntake(kv, {
+    ...item("alone", { not: "this" }),
+    payloadJson: new TextEncoder().encode(text),
+  });
+  for (const result of [batched!, alone]) {
+    assert.deepEqual(await getIntakePayload(kv, result.intakeId), JSON.parse(text));
+    assert.equal((await getIntake(kv, result.intakeId))?.payload_bytes, text.length);
+  }
+});

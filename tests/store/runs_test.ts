@@ -134,6 +134,46 @@ Deno.test("saveRuns() stores and hashes inputJson exactly as received", async (t
   }
 });
 
+Deno.test("saveRuns() takes a hash of inputJson given, or one still being computed", async (t) => {
+  for (
+    const [label, given] of [["text", "f".repeat(64)], [
+      "promise",
+      Promise.resolve("e".repeat(64)),
+    ]] as const
+  ) {
+    await t.step(label, async () => {
+      using kv = await Deno.openKv(":memory:");
+      const run = makeRun();
+      await saveRuns(kv, [{ run, input: {}, inputJson: "{}", inputJsonHash: given }], RETENTION);
+      assert.equal((await getRunSummary(kv, run.id))?.input_hash, await given);
+    });
+  }
+  await t.step("a hash that failed is computed here instead", async () => {
+    using kv = await Deno.openKv(":memory:");
+    const run = makeRun();
+    const failed = Promise.reject(new Error("digest failed"));
+    await saveRuns(kv, [{ run, input: {}, inputJson: "{}", inputJsonHash: failed }], RETENTION);
+    const expected = await sha256Hex(new TextEncoder().encode("{}"));
+    assert.equal((await getRunSummary(kv, run.id))?.input_hash, expected);
+  });
+});
+
+Deno.test("saveRuns() commits a run's alsoSet sets with its summary", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const run = makeRun();
+  const key = ["queue_done", "intake:test"];
+  await saveRuns(
+    kv,
+    [{ run, input: {}, alsoSet: [{ key, value: "done", expireIn: 60_000 }] }],
+    RETENTION,
+  );
+  const [summary, mark] = await kv.getMany([["runs", run.id], key]);
+  assert.ok(summary.value);
+  assert.equal(mark.value, "done");
+  // One atomic commit: both carry its versionstamp.
+  assert.equal(mark.versionstamp, summary.versionstamp);
+});
+
 Deno.test("saveRun() round-trips traces larger than one value and than one commit", async (t) => {
   for (const [label, size] of [["over 64 KiB", 100_000], ["over 800 KiB", 1_200_000]] as const) {
     await t.step(label, async () => {
