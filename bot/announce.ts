@@ -18,7 +18,7 @@ import { getRun, getRunInput } from "../store/runs.ts";
 import type { RunRecord } from "../store/types.ts";
 import type { ApprovalRecord } from "../store/approvals.ts";
 import { chatApprovals, watchApprovals } from "./approvals.ts";
-import type { Card, CardButton } from "./cards.ts";
+import { type Card, type CardButton, publicationChangesBlock } from "./cards.ts";
 import type { ChatCore } from "./core.ts";
 import { decidingLine, eventLine, markingLine, reasonLine, type RunView } from "./run_text.ts";
 import { classifyData, DEFAULT_CHAT_MAX_TLP, isCleared, withheldNotice } from "../services/tlp.ts";
@@ -81,10 +81,15 @@ export function blockedRunCard(
       { label: "Run", value: run.id },
       ...approvalFields,
     ],
-    blocks: events.map((event) => ({
-      kind: "text" as const,
-      text: `${event.summary}: by ${event.by} at ${event.at}`,
-    })),
+    blocks: [
+      ...(approval?.changes
+        ? [publicationChangesBlock(approval.changes, { values: view.cleared })]
+        : []),
+      ...events.map((event) => ({
+        kind: "text" as const,
+        text: `${event.summary}: by ${event.by} at ${event.at}`,
+      })),
+    ],
     buttons,
   };
 }

@@ -5,6 +5,11 @@
  * @module
  */
 
+import {
+  describePublicationChanges,
+  type PublicationChanges,
+} from "../engine/publication_changes.ts";
+
 /** A label and a value shown side by side. */
 export interface CardField {
   label: string;
@@ -64,4 +69,40 @@ export function cardToPlainText(card: Card): string {
   for (const field of card.fields) lines.push(`${field.label}: ${field.value}`);
   for (const block of card.blocks) lines.push(block.text);
   return lines.join("\n");
+}
+
+/**
+ * Longest "what this publication sends out" block, in characters: well under Telegram's budget
+ * for a code block (2,400) and Slack's section (3,000), so neither platform cuts it mid-line.
+ */
+export const MAX_CHANGES_BLOCK_CHARS = 1_600;
+
+/**
+ * What an approval's publication sends out, as a card block: counts per kind and, when the chat
+ * may see the event's content (`values`), the first changed items; whole lines are dropped past
+ * `MAX_CHANGES_BLOCK_CHARS`.
+ */
+export function publicationChangesBlock(
+  changes: PublicationChanges,
+  options: { values: boolean },
+): CardBlock {
+  const lines = [
+    "What this publication sends out:",
+    ...describePublicationChanges(changes, { values: options.values }),
+  ];
+  if (!options.values) {
+    lines.push("(values withheld: this chat is not cleared for the event's TLP)");
+  }
+  const kept: string[] = [];
+  let size = 0;
+  for (const [index, line] of lines.entries()) {
+    const left = lines.length - index;
+    if (size + line.length + 1 > MAX_CHANGES_BLOCK_CHARS - 80) {
+      kept.push(`… ${left} more line${left === 1 ? "" : "s"}: see the approval in the console`);
+      break;
+    }
+    kept.push(line);
+    size += line.length + 1;
+  }
+  return { kind: "code", text: kept.join("\n") };
 }

@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { JsonObject } from "./model.ts";
+
 /** What happens when nobody decides before the timeout: fail closed (deny) or open (allow). */
 export type TimeoutOutcome = "deny" | "allow";
 
@@ -52,6 +54,11 @@ export interface ApprovalRequest {
   publisher?: string;
   reason: string;
   policy: ApprovalPolicy;
+  /**
+   * The event data as blocked, for the summary of what the publication changes
+   * (`engine/publication_changes.ts`); read when the approval opens, never stored whole.
+   */
+  data?: JsonObject;
 }
 
 /** Identifies an event's content for grant lookups. */

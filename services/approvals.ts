@@ -13,6 +13,7 @@ import type { ApprovalGate, ApprovalRequest, GrantQuery } from "../engine/approv
 import { MispError } from "../modules/action/lib/misp_client.ts";
 import { IntegrationMissingError } from "../engine/module_errors.ts";
 import type { MispApi } from "../engine/module_services.ts";
+import { publicationChanges, publicationSnapshot } from "../engine/publication_changes.ts";
 import {
   appendHistory,
   APPROVAL_GRANT_TTL_MS,
@@ -23,6 +24,7 @@ import {
   consumeGrant,
   createApproval,
   getApproval,
+  getApprovedSnapshot,
   isApprovalMessage,
   message,
   peekGrant,
@@ -135,10 +137,19 @@ export class ApprovalService implements ApprovalGate {
     return await peekGrant(this.#kv, query, { now: this.#now() });
   }
 
-  /** Opens an approval (or finds the pending one); listeners hear of it without being awaited. */
+  /**
+   * Opens an approval (or finds the pending one) with the summary of what the publication changes
+   * (against the event's last approved snapshot when there is one); listeners hear of it without
+   * being awaited.
+   */
   async requestApproval(request: ApprovalRequest): Promise<{ id: string; created: boolean }> {
-    const { record, created, superseded } = await createApproval(this.#kv, request, {
+    const { data, ...rest } = request;
+    const previous = data ? await getApprovedSnapshot(this.#kv, request.event.uuid) : null;
+    const { record, created, superseded } = await createApproval(this.#kv, rest, {
       now: this.#now(),
+      ...(data
+        ? { changes: publicationChanges(data, { previous }), snapshot: publicationSnapshot(data) }
+        : {}),
     });
     if (superseded) void this.#emit({ kind: "superseded", approval: superseded });
     if (created) void this.#emit({ kind: "created", approval: record });

@@ -9,6 +9,7 @@
 
 import { monotonicFactory } from "ulid";
 import type { JsonObject } from "../engine/model.ts";
+import type { PublicationChanges, PublicationSnapshot } from "../engine/publication_changes.ts";
 import type {
   ApprovalEvent,
   ApprovalPolicy,
@@ -26,6 +27,11 @@ export const APPROVAL_BY_STATE = "by_state";
 export const APPROVAL_OPEN = "open";
 /** Grants: `["approvals", "grant", eventUuid, fingerprint]` → `ApprovalGrant`. */
 export const APPROVAL_GRANTS = "grant";
+/**
+ * The last approved content of an event: `["approvals", "approved_snapshot", eventUuid]` →
+ * `PublicationSnapshot`, written when an approval is approved, read to summarise the next one.
+ */
+export const APPROVAL_SNAPSHOTS = "approved_snapshot";
 /** How long approval records are kept (longer than runs). */
 export const APPROVAL_RETENTION_DAYS = 90;
 /** How long a grant waits for MISP to ask the gate again after an approval. */
@@ -101,6 +107,10 @@ export interface ApprovalRecord {
   publisher?: string;
   reason: string;
   policy: ApprovalPolicy;
+  /** What the publication sends out since the last one (bounded; see `publicationChanges`). */
+  changes?: PublicationChanges;
+  /** Compact content of the event (ids, tags), kept as the next comparison base on approval. */
+  snapshot?: PublicationSnapshot;
   votes: ApprovalVote[];
   /** The final decision (approve at quorum, deny, or the timeout outcome). */
   decision?: { decision: "approve" | "deny"; actor: string; at: string; reason?: string };
@@ -134,6 +144,10 @@ export interface ApprovalMessage {
 /** Options of `createApproval`. */
 export interface CreateApprovalOptions {
   now: number;
+  /** What the publication changes, stored with the record. */
+  changes?: PublicationChanges;
+  /** The event's compact content, stored with the record. */
+  snapshot?: PublicationSnapshot;
 }
 
 /** Options of `listApprovals`. */
@@ -166,6 +180,18 @@ function stateKey(state: ApprovalState, id: string): Deno.KvKey {
 
 function openKey(record: Pick<ApprovalRecord, "workflow" | "node_id" | "event">): Deno.KvKey {
   return [KEY_APPROVALS, APPROVAL_OPEN, record.workflow, record.node_id, record.event.uuid];
+}
+
+function snapshotKey(eventUuid: string): Deno.KvKey {
+  return [KEY_APPROVALS, APPROVAL_SNAPSHOTS, eventUuid];
+}
+
+/** The snapshot of the event's last approved publication, or null. */
+export async function getApprovedSnapshot(
+  kv: Deno.Kv,
+  eventUuid: string,
+): Promise<PublicationSnapshot | null> {
+  return (await kv.get<PublicationSnapshot>(snapshotKey(eventUuid))).value;
 }
 
 function grantKey(query: GrantQuery): Deno.KvKey {
@@ -211,6 +237,8 @@ export async function createApproval(
       ...(request.publisher ? { publisher: request.publisher } : {}),
       reason: request.reason,
       policy,
+      ...(options.changes ? { changes: options.changes } : {}),
+      ...(options.snapshot ? { snapshot: options.snapshot } : {}),
       votes: [],
       timeout_at: new Date(options.now + policy.timeout_seconds * 1_000).toISOString(),
       history: [{ at, type: "created", actor: "flowgate", reason: request.reason }],
@@ -296,6 +324,9 @@ export async function updateApproval(
     if (next.state !== entry.value.state) {
       atomic.delete(stateKey(entry.value.state, id))
         .set(stateKey(next.state, id), null, { expireIn: RETENTION_MS });
+      if (next.state === "approved" && next.snapshot) {
+        atomic.set(snapshotKey(next.event.uuid), next.snapshot, { expireIn: RETENTION_MS });
+      }
     }
     if (extras.grant) {
       atomic.set(grantKey(extras.grant.query), extras.grant.grant, {

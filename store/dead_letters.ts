@@ -47,6 +47,16 @@ export async function listDeadLetters(
   return { ...page, items: page.items.map(asDeadLetter) };
 }
 
+/** One dead letter with the KV entry it came from (for a checked delete), or null. */
+export async function getDeadLetter(
+  kv: Deno.Kv,
+  id: string,
+): Promise<{ letter: DeadLetter; entry: Deno.KvEntry<unknown> } | null> {
+  const entry = await kv.get(deadLetterKey(id));
+  if (entry.versionstamp === null) return null;
+  return { letter: asDeadLetter(entry.value), entry: entry as Deno.KvEntry<unknown> };
+}
+
 /**
  * Deletes one dead letter.
  *

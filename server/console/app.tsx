@@ -1,6 +1,7 @@
 /**
  * The web console: a Hono sub-app of server-rendered pages (Hono JSX, no client script) for
- * workflows, runs and approvals, behind an admin session. `createApp` mounts it at `/`.
+ * workflows (import and edit included), runs, approvals and dead letters, behind an admin
+ * session. `createApp` mounts it at `/`.
  *
  * @module
  */
@@ -9,12 +10,14 @@ import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
 import { approvalsRoutes } from "./approvals.tsx";
 import type { ConsoleContext, ConsoleEnv } from "./context.ts";
+import { deadLettersRoutes } from "./dead_letters.tsx";
 import { runRoutes } from "./run.tsx";
 import { runsRoutes } from "./runs.tsx";
 import { requireSession } from "./session.tsx";
 import { signInRoutes } from "./sign_in.tsx";
-import { CONSOLE_CSS, CONSOLE_CSS_PATH } from "./styles.ts";
+import { CONSOLE_CSS, CONSOLE_CSS_PATH, FAVICON_SVG } from "./styles.ts";
 import { workflowRoutes } from "./workflow.tsx";
+import { workflowSourceRoutes } from "./workflow_source.tsx";
 import { workflowsRoutes } from "./workflows.tsx";
 
 /**
@@ -39,11 +42,14 @@ const GUARDED_PATHS = [
   "/runs/*",
   "/approvals",
   "/approvals/*",
+  "/dead-letters",
+  "/dead-letters/*",
+  "/import",
   "/sign-out",
 ];
 
 /** Every console path, for the security headers (the API and MISP routes are left alone). */
-const CONSOLE_PATHS = ["/", "/sign-in", "/static/*", ...GUARDED_PATHS];
+const CONSOLE_PATHS = ["/", "/sign-in", "/static/*", "/favicon.ico", ...GUARDED_PATHS];
 
 function securityHeaders(): MiddlewareHandler<ConsoleEnv> {
   return async (c, next) => {
@@ -73,12 +79,20 @@ export function createConsole(ctx: ConsoleContext): Hono<ConsoleEnv> {
       "Content-Type": "text/css; charset=utf-8",
       "Cache-Control": "public, max-age=31536000, immutable",
     }));
+  // Browsers ask for /favicon.ico whatever the page links; SVG content is what they get.
+  app.get("/favicon.ico", (c) =>
+    c.body(FAVICON_SVG, 200, {
+      "Content-Type": "image/svg+xml",
+      "Cache-Control": "public, max-age=86400",
+    }));
   app.get("/", (c) => c.redirect("/workflows", 303));
   app.route("/", signInRoutes(ctx));
   app.route("/", workflowsRoutes(ctx));
+  app.route("/", workflowSourceRoutes(ctx));
   app.route("/", workflowRoutes(ctx));
   app.route("/", runsRoutes(ctx));
   app.route("/", runRoutes(ctx));
   app.route("/", approvalsRoutes(ctx));
+  app.route("/", deadLettersRoutes(ctx));
   return app;
 }

@@ -13,6 +13,10 @@ import { Hono } from "hono";
 import type { JSX } from "hono/jsx/jsx-runtime";
 import { type ApprovalRecord, type ApprovalState, listApprovals } from "../../store/approvals.ts";
 import { IntegrationMissingError } from "../../engine/module_errors.ts";
+import {
+  describePublicationChanges,
+  type PublicationChanges,
+} from "../../engine/publication_changes.ts";
 import { NotFoundError } from "../../store/errors.ts";
 import {
   ApprovalRefusedError,
@@ -48,6 +52,23 @@ function stateKind(state: ApprovalState): string {
     : "none";
 }
 
+/** What the publication sends out: counts per kind and the first items, added/removed coloured. */
+function PublicationChangesView(props: { changes: PublicationChanges }): JSX.Element {
+  const [headline, ...lines] = describePublicationChanges(props.changes);
+  return (
+    <div data-changes={props.changes.basis}>
+      <div class="muted small">{headline}</div>
+      <div class="diff changes">
+        {lines.map((line) => {
+          const op = /^ {2}([+~-]) /.exec(line)?.[1];
+          const kind = op === "+" ? "add" : op === "-" ? "del" : op === "~" ? "mod" : "head";
+          return <div class={kind}>{op ? line.slice(4) : line}</div>;
+        })}
+      </div>
+    </div>
+  );
+}
+
 function ApprovalCard(props: { approval: ApprovalRecord; csrf: string }): JSX.Element {
   const { approval } = props;
   const { event } = approval;
@@ -71,6 +92,14 @@ function ApprovalCard(props: { approval: ApprovalRecord; csrf: string }): JSX.El
         </dd>
         <dt>Reason</dt>
         <dd>{approval.reason}</dd>
+        {approval.changes && (
+          <>
+            <dt>Publishes</dt>
+            <dd>
+              <PublicationChangesView changes={approval.changes} />
+            </dd>
+          </>
+        )}
         <dt>Workflow</dt>
         <dd>
           <code>{approval.workflow}</code>

@@ -2,6 +2,8 @@
  * A workflow graph as inline SVG, left to right as MISP's editor draws it: nodes shaped and
  * coloured by kind, `then`/`else` edges labelled, blocking modules marked, and optionally a run's
  * trace drawn on it (visited nodes and taken edges highlighted, the deciding node marked).
+ * The drawing scales to the page width through its `viewBox`; zoom links (CSS `:target`, no
+ * script) show it at its actual size or larger, in a box that scrolls to pan.
  *
  * @module
  */
@@ -14,11 +16,13 @@ import type { ModuleCatalog, TraceEntry, Workflow, WorkflowNode } from "../../en
 /** Horizontal distance between columns, in SVG pixels. */
 export const GRAPH_COLUMN_WIDTH = 240;
 /** Vertical distance between rows, in SVG pixels. */
-export const GRAPH_ROW_HEIGHT = 96;
+export const GRAPH_ROW_HEIGHT = 100;
 const NODE_WIDTH = 184;
-const NODE_HEIGHT = 68;
+const NODE_HEIGHT = 76;
 const PADDING = 16;
-const LABEL_CHARS = 24;
+/** Characters per label line, and label lines per node; the rest is cut with `…`. */
+export const LABEL_LINE_CHARS = 24;
+export const LABEL_LINES = 2;
 const SUB_CHARS = 30;
 
 /** A run's trace to draw on the graph. */
@@ -41,6 +45,26 @@ interface Point {
 
 function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/**
+ * Breaks a label into at most `lines` lines of `width` characters, at spaces where it can (a word
+ * longer than a line is split), the last line cut with `…` when text is left over.
+ */
+export function wrapLabel(text: string, width = LABEL_LINE_CHARS, lines = LABEL_LINES): string[] {
+  const out: string[] = [];
+  let rest = text.trim().replace(/\s+/g, " ");
+  while (rest !== "" && out.length < lines) {
+    if (out.length === lines - 1 || rest.length <= width) {
+      out.push(clip(rest, width));
+      break;
+    }
+    const space = rest.lastIndexOf(" ", width);
+    const cut = space > 0 ? space : width;
+    out.push(rest.slice(0, cut));
+    rest = rest.slice(cut).trimStart();
+  }
+  return out;
 }
 
 /** The output a trace entry left through (0 = then/next, 1 = else), or undefined for none. */
@@ -88,7 +112,10 @@ function NodeShape(props: { kind: WorkflowNode["kind"]; at: Point }): JSX.Elemen
   );
 }
 
-/** The workflow graph as an `<svg>` inside a scrolling box, with a legend. */
+/**
+ * The workflow graph as an `<svg>` fitted to the page width, with zoom links (fit, actual size,
+ * larger) that work without script, inside a box that scrolls to pan, and a legend.
+ */
 export function WorkflowGraph(props: WorkflowGraphProps): JSX.Element {
   const { workflow, catalog, trace } = props;
   const placements = layoutWorkflow(workflow);
@@ -175,19 +202,26 @@ export function WorkflowGraph(props: WorkflowGraphProps): JSX.Element {
         : "",
       ...(visit?.errors ?? []),
     ].filter((line) => line !== "").join("\n");
+    // Text starts clear of the rounded trigger's and the hexagon's slanted sides.
+    const inset = node.kind === "trigger" ? 26 : node.kind === "logic" ? 20 : 14;
     const body = (
       <>
         <title>{title}</title>
         <NodeShape kind={node.kind} at={point} />
-        <text x={point.x + 14} y={point.y + 22}>{clip(label, LABEL_CHARS)}</text>
-        <text class="sub" x={point.x + 14} y={point.y + 38}>
+        <text x={point.x + inset} y={point.y + 20}>
+          {wrapLabel(label, node.kind === "action" ? LABEL_LINE_CHARS : LABEL_LINE_CHARS - 2)
+            .map((line, index) => (
+              <tspan x={point.x + inset} dy={index === 0 ? 0 : 15}>{line}</tspan>
+            ))}
+        </text>
+        <text class="sub" x={point.x + inset} y={point.y + 52}>
           {clip(`${node.id} · ${node.module}`, SUB_CHARS)}
         </text>
         {marks.length > 0 && (
           <text
             class={deciding ? "sub deciding-mark" : blocking ? "sub blocking-mark" : "sub"}
-            x={point.x + 14}
-            y={point.y + 56}
+            x={point.x + inset}
+            y={point.y + 67}
           >
             {marks.join("  ")}
           </text>
@@ -201,14 +235,29 @@ export function WorkflowGraph(props: WorkflowGraphProps): JSX.Element {
     );
   });
 
+  const columns = new Set([...placements.values()].map((place) => place.column)).size;
   return (
-    <figure class="graph-figure">
+    <figure class="graph-figure" id="graph">
+      <span class="zoom-anchor" id="graph-actual" />
+      <span class="zoom-anchor" id="graph-large" />
+      <nav class="zoom-links" aria-label="Graph zoom">
+        <span class="muted">
+          {`${workflow.nodes.length} node${workflow.nodes.length === 1 ? "" : "s"} in ${columns} ` +
+            `column${columns === 1 ? "" : "s"}. Zoom:`}
+        </span>
+        <a class="fit" href="#graph">Fit width</a>
+        <a class="actual" href="#graph-actual">Actual size</a>
+        <a class="large" href="#graph-large">Large</a>
+        <span class="muted">(scroll the box to pan)</span>
+      </nav>
       <div class="graph">
         <svg
           xmlns="http://www.w3.org/2000/svg"
           viewBox={`0 0 ${width} ${height}`}
           width={width}
           height={height}
+          preserveAspectRatio="xMinYMin meet"
+          data-fit="width"
           role="img"
           aria-label={`Graph of workflow ${workflow.name}`}
         >

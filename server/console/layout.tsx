@@ -5,13 +5,14 @@
  * @module
  */
 
+import type { Context } from "hono";
 import type { Child } from "hono/jsx";
 import type { JSX } from "hono/jsx/jsx-runtime";
 import { raw } from "hono/html";
-import { CONSOLE_CSS_PATH } from "./styles.ts";
+import { CONSOLE_CSS_PATH, FAVICON_DATA_URL } from "./styles.ts";
 
 /** The console's sections, for the navigation bar. */
-export type Section = "workflows" | "runs" | "approvals" | "none";
+export type Section = "workflows" | "runs" | "approvals" | "dead-letters" | "none";
 
 /** Props of `Page`. */
 export interface PageProps {
@@ -26,6 +27,7 @@ const NAV: { section: Exclude<Section, "none">; href: string; label: string }[] 
   { section: "workflows", href: "/workflows", label: "Workflows" },
   { section: "runs", href: "/runs", label: "Runs" },
   { section: "approvals", href: "/approvals", label: "Approvals" },
+  { section: "dead-letters", href: "/dead-letters", label: "Dead letters" },
 ];
 
 /** A whole HTML page with the console's head, navigation and `children` as content. */
@@ -40,6 +42,7 @@ export function Page(props: PageProps): JSX.Element {
           <meta name="color-scheme" content="light dark" />
           <title>{`${props.title} · Flowgate`}</title>
           <link rel="stylesheet" href={CONSOLE_CSS_PATH} />
+          <link rel="icon" type="image/svg+xml" href={FAVICON_DATA_URL} />
         </head>
         <body>
           <header class="top">
@@ -95,7 +98,32 @@ export function ErrorPage(props: { status: number; message: string }): JSX.Eleme
   );
 }
 
+/** Answers 404 with the error page for a workflow id that is not stored. */
+export function workflowNotFound(c: Context, id: string): Response | Promise<Response> {
+  return c.html(<ErrorPage status={404} message={`Workflow "${id}" not found`} />, 404);
+}
+
 /** A time as `2026-11-28 09:14:03` (UTC), compact enough for tables. */
 export function formatTime(iso: string): string {
   return iso.replace("T", " ").replace(/\.\d+Z$|Z$/, "");
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** A time as `28 Nov 09:14:03` (UTC): short enough to stay on one line in a table cell. */
+export function formatCompactTime(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const day = date.getUTCDate();
+  const clock = date.toISOString().slice(11, 19);
+  return `${day} ${MONTHS[date.getUTCMonth()]} ${clock}`;
+}
+
+/** A time that never wraps: compact text, the full ISO time in its tooltip and `datetime`. */
+export function Time(props: { iso: string }): JSX.Element {
+  return (
+    <time class="nowrap" datetime={props.iso} title={`${props.iso} (UTC)`}>
+      {formatCompactTime(props.iso)}
+    </time>
+  );
 }

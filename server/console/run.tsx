@@ -22,7 +22,7 @@ import { replayWithDiff } from "../../services/replay.ts";
 import { CONSOLE_ACTOR, type ConsoleContext, type ConsoleEnv } from "./context.ts";
 import { WorkflowGraph } from "./graph_svg.tsx";
 import { JsonView } from "./json_view.tsx";
-import { Badge, CsrfField, ErrorPage, formatTime, Page } from "./layout.tsx";
+import { Badge, CsrfField, ErrorPage, formatTime, Page, Time } from "./layout.tsx";
 import { formField } from "./session.tsx";
 
 /** The workflow a run used: its saved version, else the current one (labelled as such). */
@@ -40,8 +40,8 @@ function TraceRow(props: { entry: TraceEntry; deciding: boolean }): JSX.Element 
   const { entry } = props;
   return (
     <tr id={`trace-${entry.seq}`} class={props.deciding ? "deciding" : undefined}>
-      <td>{entry.seq}</td>
-      <td>
+      <td data-label="#">{entry.seq}</td>
+      <td data-label="Node">
         <code>{entry.node_id}</code>
         {props.deciding && (
           <>
@@ -51,7 +51,7 @@ function TraceRow(props: { entry: TraceEntry; deciding: boolean }): JSX.Element 
         )}
         <div class="muted small">{`${entry.kind} · ${entry.module}`}</div>
       </td>
-      <td>
+      <td data-label="Status">
         <Badge
           kind={entry.status === "success"
             ? "success"
@@ -62,11 +62,11 @@ function TraceRow(props: { entry: TraceEntry; deciding: boolean }): JSX.Element 
           {entry.status}
         </Badge>
       </td>
-      <td>
+      <td data-label="Decision">
         {entry.branch && <div>{`branch: ${entry.branch}`}</div>}
         {entry.result !== undefined && <div>{`result: ${entry.result}`}</div>}
       </td>
-      <td class="small">
+      <td class="small" data-label="Details">
         {entry.errors.map((error) => <div class="error">{error}</div>)}
         {entry.note && <div class="muted">{entry.note}</div>}
         {(entry.actions ?? []).map((action) => (
@@ -79,7 +79,7 @@ function TraceRow(props: { entry: TraceEntry; deciding: boolean }): JSX.Element 
           </details>
         )}
       </td>
-      <td>{`${entry.duration_ms.toFixed(2)} ms`}</td>
+      <td class="nowrap" data-label="Time">{`${entry.duration_ms.toFixed(2)} ms`}</td>
     </tr>
   );
 }
@@ -122,7 +122,7 @@ function Attempts(props: { attempts: RunAttempt[] }): JSX.Element {
     <section class="card" id="attempts">
       <h2>Retries of failed actions</h2>
       <div class="scroll">
-        <table>
+        <table class="cards">
           <thead>
             <tr>
               <th>Attempt</th>
@@ -135,20 +135,24 @@ function Attempts(props: { attempts: RunAttempt[] }): JSX.Element {
           <tbody>
             {props.attempts.map((attempt) => (
               <tr data-attempt={`${attempt.node_id}#${attempt.attempt}`}>
-                <td>{attempt.attempt === 1 ? "1 (the run)" : String(attempt.attempt)}</td>
-                <td>
+                <td data-label="Attempt">
+                  {attempt.attempt === 1 ? "1 (the run)" : String(attempt.attempt)}
+                </td>
+                <td data-label="Node">
                   <code>{attempt.node_id}</code>
                 </td>
-                <td>{formatTime(attempt.at)}</td>
-                <td>
+                <td data-label="At">
+                  <Time iso={attempt.at} />
+                </td>
+                <td data-label="Result">
                   {attempt.ok
                     ? <Badge kind="success">ok</Badge>
                     : <Badge kind="failure">failed</Badge>}
                   {attempt.error && <div class="error small">{attempt.error}</div>}
                 </td>
-                <td>
+                <td data-label="Next try">
                   {attempt.next_try_at
-                    ? formatTime(attempt.next_try_at)
+                    ? <Time iso={attempt.next_try_at} />
                     : <span class="muted">{attempt.ok ? "—" : "none: gave up"}</span>}
                 </td>
               </tr>
@@ -278,7 +282,7 @@ export function runRoutes(ctx: ConsoleContext): Hono<ConsoleEnv> {
         <section class="card">
           <h2>Nodes</h2>
           <div class="scroll">
-            <table>
+            <table class="cards">
               <thead>
                 <tr>
                   <th>#</th>

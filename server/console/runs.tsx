@@ -15,7 +15,7 @@ import { listRuns, type ListRunsOptions } from "../../store/runs.ts";
 import type { RunRecord } from "../../store/types.ts";
 import { listWorkflows } from "../../store/workflows.ts";
 import type { ConsoleContext, ConsoleEnv } from "./context.ts";
-import { Badge, formatTime, Page } from "./layout.tsx";
+import { Badge, Page, Time } from "./layout.tsx";
 
 /** Runs per page. */
 export const RUNS_PAGE_SIZE = 50;
@@ -64,17 +64,19 @@ function RunRow(props: { run: RunRecord }): JSX.Element {
   const { run } = props;
   return (
     <tr data-run={run.id}>
-      <td>
-        <a href={`/runs/${run.id}`}>{formatTime(run.started_at)}</a>
+      <td data-label="Started">
+        <a href={`/runs/${run.id}`}>
+          <Time iso={run.started_at} />
+        </a>
       </td>
-      <td>
+      <td data-label="Workflow">
         <a href={`/workflows/${run.workflow_id}`}>{run.workflow_name}</a>
         <span class="muted small">{` v${run.workflow_version}`}</span>
       </td>
-      <td class="hide-narrow">
-        <code>{run.trigger}</code>
+      <td class="hide-narrow" data-label="Trigger">
+        <code class="nowrap">{run.trigger}</code>
       </td>
-      <td>
+      <td data-label="Outcome">
         <Badge kind={run.outcome} />
         {run.dry_run && (
           <>
@@ -83,13 +85,13 @@ function RunRow(props: { run: RunRecord }): JSX.Element {
           </>
         )}
       </td>
-      <td>
+      <td data-label="Event">
         {run.event
           ? (
             <>
               <div>{run.event.info ?? ""}</div>
               {run.event.uuid && (
-                <a class="muted small" href={pageLink({ event: run.event.uuid })}>
+                <a class="muted small uuid" href={pageLink({ event: run.event.uuid })}>
                   {run.event.uuid}
                 </a>
               )}
@@ -97,8 +99,8 @@ function RunRow(props: { run: RunRecord }): JSX.Element {
           )
           : <span class="muted">—</span>}
       </td>
-      <td class="hide-narrow">{`${run.duration_ms.toFixed(1)} ms`}</td>
-      <td class="hide-narrow small">
+      <td class="hide-narrow nowrap" data-label="Duration">{`${run.duration_ms.toFixed(1)} ms`}</td>
+      <td class="hide-narrow small" data-label="Started by">
         {`${run.actor.kind}${run.actor.id ? ` ${run.actor.id}` : ""}`}
       </td>
     </tr>
@@ -128,7 +130,9 @@ export function runsRoutes(ctx: Pick<ConsoleContext, "kv">): Hono<ConsoleEnv> {
       ...(cursor ? { cursor } : {}),
     };
     const page = await listRuns(ctx.kv, options);
-    const triggers = [...new Set(workflows.map((w) => w.workflow.trigger))];
+    const triggers = [
+      ...new Set(workflows.flatMap((w) => w.workflow.trigger === null ? [] : [w.workflow.trigger])),
+    ];
     if (filters.trigger && !triggers.includes(filters.trigger)) triggers.push(filters.trigger);
     return c.html(
       <Page title="Runs" section="runs" csrf={c.get("session").csrf}>
@@ -176,7 +180,7 @@ export function runsRoutes(ctx: Pick<ConsoleContext, "kv">): Hono<ConsoleEnv> {
         <section class="card">
           {page.items.length === 0 ? <p class="muted">No runs match.</p> : (
             <div class="scroll">
-              <table>
+              <table class="cards">
                 <thead>
                   <tr>
                     <th>Started (UTC)</th>

@@ -19,7 +19,15 @@ import { NormalizationError } from "../../triggers/normalization_error.ts";
 import { dryRunWorkflow } from "../../services/dry_run.ts";
 import { CONSOLE_ACTOR, type ConsoleContext, type ConsoleEnv } from "./context.ts";
 import { WorkflowGraph } from "./graph_svg.tsx";
-import { Badge, CsrfField, ErrorPage, formatTime, Page } from "./layout.tsx";
+import {
+  Badge,
+  CsrfField,
+  ErrorPage,
+  formatTime,
+  Page,
+  Time,
+  workflowNotFound,
+} from "./layout.tsx";
 import { diffLines } from "./line_diff.ts";
 import { isEnabledNow, ToggleForm } from "./workflows.tsx";
 
@@ -68,7 +76,7 @@ function VersionsSection(
     <section class="card" id="versions">
       <h2>Versions</h2>
       <div class="scroll">
-        <table>
+        <table class="cards">
           <thead>
             <tr>
               <th>Version</th>
@@ -80,10 +88,12 @@ function VersionsSection(
           <tbody>
             {versions.toReversed().map((version) => (
               <tr>
-                <td>{`v${version.version}`}</td>
-                <td>{formatTime(version.saved_at)}</td>
-                <td>{version.saved_by}</td>
-                <td>{version.change}</td>
+                <td data-label="Version">{`v${version.version}`}</td>
+                <td data-label="Saved">
+                  <Time iso={version.saved_at} />
+                </td>
+                <td data-label="By">{version.saved_by}</td>
+                <td data-label="Change">{version.change}</td>
               </tr>
             ))}
           </tbody>
@@ -171,12 +181,7 @@ export function workflowRoutes(ctx: ConsoleContext): Hono<ConsoleEnv> {
   app.get("/workflows/:id", async (c) => {
     const csrf = c.get("session").csrf;
     const stored = await getWorkflow(ctx.kv, c.req.param("id"));
-    if (stored === null) {
-      return c.html(
-        <ErrorPage status={404} message={`Workflow "${c.req.param("id")}" not found`} />,
-        404,
-      );
-    }
+    if (stored === null) return workflowNotFound(c, c.req.param("id"));
     const versions = await listWorkflowVersions(ctx.kv, stored.id);
     const { workflow } = stored;
     const enabled = isEnabledNow(stored, ctx.now());
@@ -190,7 +195,9 @@ export function workflowRoutes(ctx: ConsoleContext): Hono<ConsoleEnv> {
           <dl class="facts">
             <dt>Trigger</dt>
             <dd>
-              <code>{workflow.trigger}</code>
+              {workflow.trigger === null
+                ? "none yet: choose a trigger to enable it"
+                : <code>{workflow.trigger}</code>}
             </dd>
             <dt>State</dt>
             <dd class="row">
@@ -222,7 +229,12 @@ export function workflowRoutes(ctx: ConsoleContext): Hono<ConsoleEnv> {
         </section>
         <DryRunForm stored={stored} csrf={csrf} />
         <section class="card" id="yaml">
-          <h2>YAML</h2>
+          <h2 class="row">
+            YAML
+            {stored.managed_by !== "dir" && (
+              <a class="button small" href={`/workflows/${stored.id}/edit`}>Edit</a>
+            )}
+          </h2>
           <pre>{stringifyWorkflowYaml(workflow, MODULE_CATALOG)}</pre>
         </section>
         <VersionsSection
@@ -237,11 +249,11 @@ export function workflowRoutes(ctx: ConsoleContext): Hono<ConsoleEnv> {
 
   app.post("/workflows/:id/dry-run", async (c) => {
     const stored = await getWorkflow(ctx.kv, c.req.param("id"));
-    if (stored === null) {
-      return c.html(
-        <ErrorPage status={404} message={`Workflow "${c.req.param("id")}" not found`} />,
-        404,
-      );
+    if (stored === null) return workflowNotFound(c, c.req.param("id"));
+    if (stored.workflow.trigger === null) {
+      const message =
+        `Workflow "${stored.name}" has no trigger yet: choose a trigger to dry-run it`;
+      return c.html(<ErrorPage status={409} message={message} />, 409);
     }
     const input = await readDryRunInput(c);
     if (typeof input === "string") {

@@ -7,6 +7,7 @@
  */
 
 import assert from "node:assert/strict";
+import { CookieJar } from "../fixtures/cookie_jar.ts";
 import { ADMIN_TOKEN, LOOPBACK_ENV, readSharedData, type TestApp } from "../server/test_app.ts";
 
 /**
@@ -158,7 +159,7 @@ export function jsonRouteProblem(answer: Answer): string | undefined {
 /** A console client over `app.request` with a cookie jar and the forms' CSRF token. */
 export class ConsoleClient {
   readonly #test: TestApp;
-  readonly cookies = new Map<string, string>();
+  readonly #jar = new CookieJar();
   csrf = "";
 
   /** A client of `test.app` (the whole app, console included). */
@@ -168,20 +169,9 @@ export class ConsoleClient {
 
   /** One request with the jar's cookies, from loopback. */
   async request(path: string, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
-    if (this.cookies.size > 0) {
-      headers.set(
-        "Cookie",
-        [...this.cookies].map(([name, value]) => `${name}=${value}`).join("; "),
-      );
-    }
+    const headers = this.#jar.headersFor(init);
     const response = await this.#test.app.request(path, { ...init, headers }, LOOPBACK_ENV);
-    for (const line of response.headers.getSetCookie()) {
-      const [pair = ""] = line.split(";");
-      const [name = "", value = ""] = pair.split("=");
-      if (value === "" || /Max-Age=0/i.test(line)) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
+    this.#jar.store(response);
     return response;
   }
 

@@ -9,6 +9,7 @@
 
 import assert from "node:assert/strict";
 import { type Browser, chromium, type Locator, type Page } from "playwright-core";
+import { startTaskFlags } from "../fixtures/flowgate_process.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ADMIN_TOKEN = "e2e-console-admin-token-0123456789";
@@ -39,7 +40,8 @@ async function startFlowgate(): Promise<Flowgate> {
   const port = freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "main.ts"],
+    // The flags of `deno task start`, so the console works with what production grants.
+    args: ["run", ...startTaskFlags(), "main.ts"],
     cwd: ROOT,
     env: {
       PORT: String(port),
@@ -99,7 +101,7 @@ async function redEvent(): Promise<Record<string, unknown>> {
 }
 
 async function seed(flowgate: Flowgate): Promise<{ workflowId: string; blockedRunId: string }> {
-  const created = await flowgate.api("/api/workflows?trigger=enrichment-before-query", {
+  const created = await flowgate.api("/api/workflows?trigger=enrichment-before-query&enable=true", {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: await readData(BLUEPRINT),

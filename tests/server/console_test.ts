@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
 import { stringifyWorkflowYaml } from "../../engine/yaml_codec.ts";
 import { MODULE_CATALOG } from "../../modules/registry.ts";
-import { CONSOLE_CSP, createConsole } from "../../server/console/app.tsx";
+import { CONSOLE_CSP } from "../../server/console/app.tsx";
 import { SESSION_TTL_MS } from "../../server/console/session.tsx";
 import { CONSOLE_CSS_PATH } from "../../server/console/styles.ts";
 import { listAudit } from "../../store/audit.ts";
 import { getWorkflow } from "../../store/workflows.ts";
 import { getApproval } from "../../store/approvals.ts";
 import { type ApprovalSetup, startApprovalSetup } from "../fixtures/approval_setup.ts";
+import { ConsoleClient, ORIGIN, signedIn } from "./console/console_client.ts";
 import {
   ADMIN_TOKEN,
   importRedBlueprint,
@@ -16,79 +17,10 @@ import {
   readSharedData,
   realEvent,
   startTestApp,
-  type TestApp,
 } from "./test_app.ts";
 
 /** Most bytes of HTML plus CSS a page may need on first load. */
 const PAGE_BUDGET_BYTES = 200_000;
-const ORIGIN = "http://localhost";
-
-/** A console client with a cookie jar, like a browser talking to `createConsole` directly. */
-class ConsoleClient {
-  readonly #app: ReturnType<typeof createConsole>;
-  readonly cookies = new Map<string, string>();
-  csrf = "";
-  /** `c.env` of the requests: the connection's peer address. */
-  env: typeof LOOPBACK_ENV | undefined;
-
-  constructor(test: TestApp, clock?: () => number) {
-    // The app's context (tests add the approval service to its services), with its own clock.
-    this.#app = createConsole({ ...test.ctx, ...(clock ? { now: clock } : {}) });
-  }
-
-  async request(path: string, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
-    if (this.cookies.size > 0) {
-      headers.set(
-        "Cookie",
-        [...this.cookies].map(([name, value]) => `${name}=${value}`).join("; "),
-      );
-    }
-    const response = await this.#app.request(path, { ...init, headers }, this.env);
-    for (const line of response.headers.getSetCookie()) {
-      const [pair = "", ...attributes] = line.split(";");
-      const [name = "", value = ""] = pair.split("=");
-      if (attributes.some((attribute) => /^\s*Max-Age=0$/i.test(attribute)) || value === "") {
-        this.cookies.delete(name);
-      } else {
-        this.cookies.set(name, value);
-      }
-    }
-    return response;
-  }
-
-  /** GETs a page and remembers the CSRF token of its forms. */
-  async page(path: string): Promise<{ response: Response; html: string }> {
-    const response = await this.request(path);
-    const html = await response.text();
-    const token = html.match(/name="_csrf" value="([^"]+)"/)?.[1];
-    if (token) this.csrf = token;
-    return { response, html };
-  }
-
-  /** POSTs a urlencoded form with the CSRF token (unless `fields` sets `_csrf`) and our origin. */
-  post(path: string, fields: Record<string, string> = {}, headers: HeadersInit = {}) {
-    return this.request(path, {
-      method: "POST",
-      headers: { Origin: ORIGIN, ...headers },
-      body: new URLSearchParams({ _csrf: this.csrf, ...fields }),
-    });
-  }
-
-  async signIn(): Promise<Response> {
-    await this.page("/sign-in");
-    return await this.post("/sign-in", { token: ADMIN_TOKEN, next: "/workflows" });
-  }
-}
-
-async function signedIn(test: TestApp): Promise<ConsoleClient> {
-  const client = new ConsoleClient(test);
-  const response = await client.signIn();
-  assert.equal(response.status, 303);
-  await client.page("/workflows");
-  return client;
-}
-
 Deno.test("createConsole() sends visitors without a session to the sign-in page", async (t) => {
   await using test = await startTestApp();
   const client = new ConsoleClient(test);
