@@ -2,17 +2,26 @@
 
 import { exportBackup } from "../store/backup.ts";
 import { parseArgs, printError, runCli, UsageError } from "./cli_support.ts";
-import { kvPathFromEnv } from "./kv_path.ts";
+import { describeKv, KV_HELP, kvExists, kvPathFromEnv } from "./kv_path.ts";
 
 const USAGE = "Usage: backup [file] (stdout when no file is given)";
 
+const HELP = `${USAGE}
+
+Writes the KV store (workflows with their versions, runs, approvals, audit) as JSON lines.
+
+Options:
+  --help, -h  this help
+
+${KV_HELP}`;
+
 async function main(): Promise<number> {
-  const args = parseArgs(Deno.args, {});
+  const args = parseArgs(Deno.args, { help: HELP });
   const [file, ...extra] = args.positional;
   if (extra.length > 0) throw new UsageError(USAGE);
   const path = kvPathFromEnv();
-  if (!/^https?:/.test(path) && !(await exists(path))) {
-    throw new UsageError(`Cannot back up "${path}": no KV store there (set FLOWGATE_KV)`);
+  if (!(await kvExists(path))) {
+    throw new UsageError(`Cannot back up the KV ${describeKv(path)}: no KV store there`);
   }
   using kv = await Deno.openKv(path);
   const output = file === undefined
@@ -30,18 +39,8 @@ async function main(): Promise<number> {
   await lines.pipeThrough(new TextEncoderStream()).pipeTo(output, { preventClose: !file });
   const { counts } = JSON.parse(last) as { counts: Record<string, number> };
   const summary = Object.entries(counts).map(([type, count]) => `${count} ${type}`).join(", ");
-  printError(`Backed up ${summary} from "${path}"${file ? ` to "${file}"` : ""}`);
+  printError(`Backed up ${summary} from the KV ${describeKv(path)}${file ? ` to "${file}"` : ""}`);
   return 0;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
 }
 
 if (import.meta.main) await runCli(main);

@@ -1,6 +1,6 @@
 /**
- * What the command-line tools share: argument parsing, output lines, one-line failures and the
- * exit codes.
+ * What the command-line tools share: argument parsing with `--help`, output lines, one-line
+ * failures and the exit codes.
  *
  * @module
  */
@@ -17,6 +17,15 @@ export class UsageError extends Error {
   }
 }
 
+/** `--help` or `-h` was given: `message` is the command's help, printed to stdout with exit 0. */
+export class HelpRequest extends Error {
+  /** `help` is the command's whole help text. */
+  constructor(help: string) {
+    super(help);
+    this.name = "HelpRequest";
+  }
+}
+
 /** Parsed command line: positional arguments, `--name value` options and `--flag` switches. */
 export interface ParsedArgs {
   positional: string[];
@@ -28,10 +37,18 @@ export interface ParsedArgs {
 export interface ArgSpec {
   options?: string[];
   flags?: string[];
+  /** The command's help: usage line, what it does, its options and environment (`--help`). */
+  help: string;
 }
 
-/** Parses `args` against `spec` (`--name value` or `--name=value`). */
+/**
+ * Parses `args` against `spec` (`--name value` or `--name=value`).
+ *
+ * @throws {HelpRequest} when `--help` or `-h` is among the arguments
+ * @throws {UsageError} for an unknown option or an option without its value
+ */
 export function parseArgs(args: string[], spec: ArgSpec): ParsedArgs {
+  if (args.includes("--help") || args.includes("-h")) throw new HelpRequest(spec.help);
   const parsed: ParsedArgs = { positional: [], options: new Map(), flags: new Set() };
   for (let index = 0; index < args.length; index++) {
     const arg = args[index] as string;
@@ -47,7 +64,7 @@ export function parseArgs(args: string[], spec: ArgSpec): ParsedArgs {
       if (value === undefined) throw new UsageError(`Option "--${name}" needs a value`);
       parsed.options.set(name, value);
     } else {
-      throw new UsageError(`Unknown option "${arg}"`);
+      throw new UsageError(`Unknown option "${arg}" (see --help)`);
     }
   }
   return parsed;
@@ -89,14 +106,19 @@ export function oneLine(text: string): string {
 }
 
 /**
- * Runs a command's `main`: its resolved value is the exit code; any thrown error becomes one line
- * on standard error and exit code 2, never a stack trace.
+ * Runs a command's `main`: its resolved value is the exit code; `--help` prints the help with exit
+ * code 0; any other thrown error becomes one line on standard error and exit code 2, never a stack
+ * trace.
  */
 export async function runCli(main: () => Promise<number>): Promise<never> {
   let code: number;
   try {
     code = await main();
   } catch (error) {
+    if (error instanceof HelpRequest) {
+      printLine(error.message);
+      Deno.exit(0);
+    }
     const message = error instanceof Error ? error.message : String(error);
     printError(`Error: ${oneLine(message)}`);
     code = EXIT_BAD_INPUT;

@@ -17,6 +17,18 @@ import { parseArgs, printLine, runCli, UsageError } from "./cli_support.ts";
 import { loadWorkflow } from "./load_workflow.ts";
 
 const USAGE = "Usage: replay-pinned [<pinned-dir>] [--workflows <dir>]";
+
+const HELP = `${USAGE}
+
+Replays every pinned run (*.json: workflow name, exact input, expected outcome) dry against the
+current workflow files and exits 1 when a verdict flipped, 0 when none did, 2 on bad input.
+
+Arguments:
+  <pinned-dir>       the pinned runs (default examples/pinned)
+
+Options:
+  --workflows <dir>  the workflow files (default examples)
+  --help, -h         this help`;
 /** Where pinned runs are looked for by default. */
 export const DEFAULT_PINNED_DIR = "examples/pinned";
 /** Where the workflows are looked for by default. */
@@ -137,7 +149,7 @@ async function sortedFiles(dir: string, pattern: RegExp): Promise<string[]> {
 }
 
 async function main(): Promise<number> {
-  const args = parseArgs(Deno.args, { options: ["workflows"] });
+  const args = parseArgs(Deno.args, { options: ["workflows"], help: HELP });
   const [pinnedDir = DEFAULT_PINNED_DIR, ...extra] = args.positional;
   if (extra.length > 0) throw new UsageError(USAGE);
   const workflows = await loadWorkflows(args.options.get("workflows") ?? DEFAULT_WORKFLOWS_DIR);

@@ -3,12 +3,22 @@
 import { dirname } from "node:path";
 import { importBackup } from "../store/backup.ts";
 import { parseArgs, printLine, runCli, UsageError } from "./cli_support.ts";
-import { kvPathFromEnv } from "./kv_path.ts";
+import { describeKv, KV_HELP, kvPathFromEnv } from "./kv_path.ts";
 
 const USAGE = 'Usage: restore <file> ("-" reads stdin)';
 
+const HELP = `${USAGE}
+
+Restores a backup written by \`deno task backup\` into the KV store; running it twice changes
+nothing more.
+
+Options:
+  --help, -h  this help
+
+${KV_HELP}`;
+
 async function main(): Promise<number> {
-  const args = parseArgs(Deno.args, {});
+  const args = parseArgs(Deno.args, { help: HELP });
   const [file, ...extra] = args.positional;
   if (file === undefined || extra.length > 0) throw new UsageError(USAGE);
   const input = file === "-" ? Deno.stdin.readable : await openFile(file);
@@ -17,7 +27,7 @@ async function main(): Promise<number> {
   using kv = await Deno.openKv(path);
   const counts = await importBackup(kv, readLines(input.pipeThrough(new TextDecoderStream())));
   const summary = Object.entries(counts).map(([type, count]) => `${count} ${type}`).join(", ");
-  printLine(`Restored ${summary} into "${path}"`);
+  printLine(`Restored ${summary} into the KV ${describeKv(path)}`);
   return 0;
 }
 

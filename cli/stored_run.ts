@@ -15,7 +15,7 @@ import { getWorkflowVersion } from "../store/workflows.ts";
 import { offlineServices } from "../modules/offline_services.ts";
 import { ENGINE_LOOKUPS } from "../modules/registry.ts";
 import { printLine, UsageError } from "./cli_support.ts";
-import { kvPathFromEnv } from "./kv_path.ts";
+import { describeKv, openCliKv } from "./kv_path.ts";
 import { formatTraceTree, formatVerdict } from "./trace_tree.ts";
 
 const RUN_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/i;
@@ -36,7 +36,8 @@ export interface StoredDryRun {
 /**
  * Runs stored run `runId`'s input dry, against `workflow` or else the version the run used.
  *
- * @throws {UsageError} when the run, its input or its workflow version is not in the KV
+ * @throws {UsageError} when the run, its input or its workflow version is not in the KV (the
+ *   message leaves the KV for the caller to name)
  */
 export async function dryRunStored(
   kv: Deno.Kv,
@@ -44,7 +45,7 @@ export async function dryRunStored(
   workflow?: Workflow,
 ): Promise<StoredDryRun> {
   const original = await getRun(kv, runId);
-  if (original === null) throw new UsageError(`No stored run "${runId}" in the KV`);
+  if (original === null) throw new UsageError(`No stored run "${runId}"`);
   const input = await getRunInput(kv, runId);
   if (input === null) throw new UsageError(`The input of run "${runId}" is no longer stored`);
   let target = workflow;
@@ -81,20 +82,13 @@ export async function printStoredDryRun(
   workflow: Workflow | undefined,
   options: { json: boolean },
 ): Promise<number> {
-  const path = kvPathFromEnv();
-  let kv: Deno.Kv;
+  const { kv, path } = await openCliKv({ mustExist: true });
   try {
-    kv = await Deno.openKv(path);
-  } catch (error) {
-    throw new UsageError(
-      `Cannot open the KV "${path}" (FLOWGATE_KV): ${(error as Error).message}`,
-      {
-        cause: error,
-      },
-    );
-  }
-  try {
-    const { original, workflow: ran, result, diff } = await dryRunStored(kv, runId, workflow);
+    const { original, workflow: ran, result, diff } = await dryRunStored(kv, runId, workflow)
+      .catch((error) => {
+        if (!(error instanceof UsageError)) throw error;
+        throw new UsageError(`${error.message} in the KV ${describeKv(path)}`, { cause: error });
+      });
     if (options.json) {
       printLine(JSON.stringify({ ...result, replay_of: runId, diff }, null, 2));
     } else {

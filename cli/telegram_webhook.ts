@@ -7,13 +7,26 @@
  */
 
 import { Api } from "grammy";
-import { loadConfig, TELEGRAM_SECRET_PATTERN } from "../services/config.ts";
+import {
+  loadConfig,
+  TELEGRAM_ALLOWED_UPDATES,
+  TELEGRAM_SECRET_PATTERN,
+} from "../services/config.ts";
 import { parseArgs, printLine, runCli, UsageError } from "./cli_support.ts";
 
 const USAGE = "Usage: deno task telegram:webhook <public base URL, https> [--drop-pending]";
-/** The updates Flowgate handles; Telegram sends no others. */
-export const TELEGRAM_ALLOWED_UPDATES = ["message", "callback_query"] as const;
 
+const HELP = `${USAGE}
+
+Registers <public base URL>/telegram as the bot's webhook with Telegram (setWebhook, with the
+secret token), for message and callback query updates.
+
+Options:
+  --drop-pending  drop the updates Telegram queued while no webhook answered
+  --help, -h      this help
+
+Environment:
+  TELEGRAM_BOT_TOKEN, TELEGRAM_SECRET_TOKEN (required), TELEGRAM_API_ROOT`;
 /** Options of `registerTelegramWebhook`. */
 export interface RegisterWebhookOptions {
   botToken: string;
@@ -55,11 +68,17 @@ export async function registerTelegramWebhook(
 }
 
 async function main(): Promise<number> {
-  const args = parseArgs(Deno.args, { flags: ["drop-pending"] });
+  const args = parseArgs(Deno.args, { flags: ["drop-pending"], help: HELP });
   const [publicUrl, ...extra] = args.positional;
   if (publicUrl === undefined || extra.length > 0) throw new UsageError(USAGE);
   const telegram = loadConfig().telegram;
   if (!telegram) throw new UsageError("TELEGRAM_BOT_TOKEN is not set");
+  if (telegram.mode === "polling") {
+    throw new UsageError(
+      "FLOWGATE_TELEGRAM_MODE=polling: Flowgate polls getUpdates and deletes any webhook; unset " +
+        "it (or set it to webhook) before registering one",
+    );
+  }
   if (!telegram.secretToken) throw new UsageError("TELEGRAM_SECRET_TOKEN is not set");
   const url = await registerTelegramWebhook(publicUrl, {
     botToken: telegram.botToken,

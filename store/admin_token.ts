@@ -18,22 +18,32 @@ export interface AdminTokenRecord {
 
 const ADMIN_TOKEN_KEY: Deno.KvKey = [KEY_ADMIN_TOKEN];
 
+/** What `ensureAdminToken` did, for the start-up log. */
+export interface EnsuredAdminToken {
+  /** A token generated now: print it once, it is stored only hashed. */
+  token?: string;
+  /** The stored token a configured one just replaced (it no longer works): its source and date. */
+  replaced?: Pick<AdminTokenRecord, "source" | "created_at">;
+}
+
 /**
  * Makes sure an admin token exists. A configured token (`FLOWGATE_ADMIN_TOKEN`) replaces the
- * stored hash; without one, a first start generates 32 random bytes (base64url) and returns them
- * so the caller can print the token once. Later starts return `{}`.
+ * stored hash and says which token it replaced; without one, a first start generates 32 random
+ * bytes (base64url) and returns them so the caller can print the token once. Later starts return
+ * `{}`.
  */
 export async function ensureAdminToken(
   kv: Deno.Kv,
   configured?: string,
-): Promise<{ token?: string }> {
+): Promise<EnsuredAdminToken> {
   const entry = await kv.get<AdminTokenRecord>(ADMIN_TOKEN_KEY);
   if (configured) {
     const sha256 = await hashToken(configured);
-    if (entry.value?.sha256 !== sha256) {
-      await kv.set(ADMIN_TOKEN_KEY, record(sha256, "configured"));
-    }
-    return {};
+    if (entry.value?.sha256 === sha256) return {};
+    await kv.set(ADMIN_TOKEN_KEY, record(sha256, "configured"));
+    return entry.value
+      ? { replaced: { source: entry.value.source, created_at: entry.value.created_at } }
+      : {};
   }
   if (entry.value) return {};
   const token = toBase64Url(crypto.getRandomValues(new Uint8Array(ADMIN_TOKEN_BYTES)));

@@ -1,31 +1,14 @@
 import assert from "node:assert/strict";
 import { getModule } from "../../modules/registry.ts";
+import { type CliRun, ROOT, runDeno } from "./run_deno.ts";
 
-const ROOT = new URL("../../", import.meta.url);
 const DATA = new URL("../../../shared/data/", import.meta.url);
 const PAP_BLUEPRINT =
   new URL("blueprint_pap_red-and-tlp_red-blocking_1661328258.json", DATA).pathname;
 const SIGHTING = new URL("misp-event-pymisp-sighting_2.json", DATA).pathname;
 
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(script: string, ...args: string[]): Promise<CliRun> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "--allow-env", `cli/${script}`, ...args],
-    cwd: ROOT.pathname,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+function cli(script: string, ...args: string[]): Promise<CliRun> {
+  return runDeno(["run", "--allow-read", "--allow-write", "--allow-env", `cli/${script}`, ...args]);
 }
 
 /** Exit 2 and exactly one line on stderr, no stack trace. */
@@ -211,4 +194,63 @@ Deno.test({
       assert.equal(run.code, 0, `${entry.name}: ${run.stdout}${run.stderr}`);
     }
   },
+});
+
+const CURATION = new URL(
+  "tests/fixtures/workflows/misp-blueprints/blueprint_curation---remove-automation-flag-from-known-non-malicious-hashes.json",
+  ROOT,
+).pathname;
+
+Deno.test("a trigger-less curation blueprint validates with a warning and needs --trigger to run", async (t) => {
+  await t.step("validate: exit 0, a no-trigger warning", async () => {
+    const run = await cli("validate.ts", CURATION);
+    assert.equal(run.code, 0, run.stderr + run.stdout);
+    assert.match(run.stdout, /warning \[no-trigger\].*choose a trigger to enable it/);
+    assert.match(run.stdout, /valid blueprint workflow ".*" \(no trigger yet, 9 nodes\): 0 error/);
+  });
+  await t.step("convert --to yaml writes a disabled draft; --to misp needs --trigger", async () => {
+    const yaml = await cli("convert.ts", CURATION, "--to", "yaml");
+    assert.equal(yaml.code, 0, yaml.stderr);
+    assert.match(yaml.stdout, /^trigger: null$/m);
+    assert.match(yaml.stdout, /^enabled: false$/m);
+    assertOneLineError(
+      await cli("convert.ts", CURATION, "--to", "misp"),
+      /it has no trigger \(a MISP workflow needs one\); choose one with --trigger <id>/,
+    );
+    const misp = await cli("convert.ts", CURATION, "--to", "misp", "--trigger", "event-publish");
+    assert.equal(misp.code, 0, misp.stderr);
+    assert.equal(JSON.parse(misp.stdout).Workflow.trigger_id, "event-publish");
+  });
+  await t.step("dry-run without --trigger says how to give one", async () => {
+    assertOneLineError(
+      await cli("dry_run.ts", CURATION, SIGHTING),
+      /has no trigger yet: choose one with --trigger <id> to dry-run it/,
+    );
+  });
+});
+
+Deno.test("convert --to misp output validates again (MISP's defaults outside their options)", async () => {
+  await withTempDir(async (dir) => {
+    const yaml = `${dir}/levels.yaml`;
+    await Deno.writeTextFile(
+      yaml,
+      [
+        "name: levels",
+        "trigger: event-publish",
+        "start: level",
+        "nodes:",
+        "  level: { module: threat-level-if, then: accept }",
+        "  accept: { module: proposal-action }",
+      ].join("\n"),
+    );
+    const out = `${dir}/levels.json`;
+    const converted = await cli("convert.ts", yaml, "--to", "misp", "--out", out);
+    assert.equal(converted.code, 0, converted.stderr);
+    const text = await Deno.readTextFile(out);
+    assert.match(text, /"threatlevel": "Low"/);
+    assert.match(text, /"proposal_type": "all"/);
+    const run = await cli("validate.ts", out);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /: 0 error\(s\)/);
+  });
 });

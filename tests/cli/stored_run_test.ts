@@ -14,6 +14,7 @@ import {
   approvalWorkflowYaml,
   startApprovalSetup,
 } from "../fixtures/approval_setup.ts";
+import { runDeno } from "./run_deno.ts";
 
 Deno.test("dryRunStored() replays a stored run dry against its version or another workflow", async (t) => {
   await using setup = await startApprovalSetup();
@@ -60,7 +61,7 @@ Deno.test("dryRunStored() replays a stored run dry against its version or anothe
       dryRunStored(setup.test.kv, "01JZZZZZZZZZZZZZZZZZZZZZZZ"),
       (error: unknown) =>
         error instanceof UsageError &&
-        error.message === 'No stored run "01JZZZZZZZZZZZZZZZZZZZZZZZ" in the KV',
+        error.message === 'No stored run "01JZZZZZZZZZZZZZZZZZZZZZZZ"',
     );
   });
 });
@@ -103,18 +104,10 @@ Deno.test("deno task dry-run accepts a stored run id and prints the diff", async
       await saveRuns(kv, [{ run, input }]);
     }
     const dryRun = async (...args: string[]) => {
-      const output = await new Deno.Command(Deno.execPath(), {
-        args: ["task", "--quiet", "dry-run", ...args],
-        cwd: new URL("../../", import.meta.url).pathname,
+      const run = await runDeno(["task", "--quiet", "dry-run", ...args], {
         env: { FLOWGATE_KV: kvPath },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const decoder = new TextDecoder();
-      return {
-        code: output.code,
-        text: decoder.decode(output.stdout) + decoder.decode(output.stderr),
-      };
+      });
+      return { code: run.code, text: run.stdout + run.stderr };
     };
 
     await t.step("against the version it ran with", async () => {

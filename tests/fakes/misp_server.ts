@@ -14,11 +14,21 @@
  * enrich, restSearch with decay scores), modules/queryEnrichment, tags (attachTagToObject, removeTagFromObject), galaxies
  * (index, view), eventBlocklists/add, shadowAttributes (accept, discard), warninglists (index,
  * view, edit, checkValue), organisations/view, admin/users/index,
- * workflows/moduleStatelessExecution, analyst_data/add and objects/add. A bad key answers 403,
- * an unknown route 404, a wrong method 405, all with MISP's `{name, message, url}` body.
+ * workflows/moduleStatelessExecution, analyst_data/add and objects/add, and the administration
+ * routes of `misp_admin_routes.ts` (getVersion, serverSettingsEdit, workflow modules, triggers,
+ * editor, view, edit, toggleModule). A bad key answers 403, an unknown route 404, a wrong method
+ * 405, all with MISP's `{name, message, url}` body.
  *
  * @module
  */
+
+import {
+  adminRoutes,
+  createAdminState,
+  type FakeMispAdminState,
+  type FakeSettingValue,
+  type FakeWorkflow,
+} from "./misp_admin_routes.ts";
 
 type Json = Record<string, unknown>;
 
@@ -57,6 +67,10 @@ export interface FakeMispOptions {
   enrichment?: (query: Json) => Json;
   /** API key to accept (default: a random 40-character hex key). */
   apiKey?: string;
+  /** Server settings already set (`{"Plugin.Workflow_enable": true}`); others have MISP's defaults. */
+  settings?: Record<string, FakeSettingValue>;
+  /** Workflows MISP already holds (one per trigger, `data` as MISP decodes it). */
+  workflows?: FakeWorkflow[];
 }
 
 /** How the next calls should fail (`failNext`). */
@@ -73,7 +87,7 @@ export interface FailureSpec {
 }
 
 /** The fake's in-memory state, open for tests to read and seed. */
-export interface FakeMispState {
+export interface FakeMispState extends FakeMispAdminState {
   /** Events by id (unwrapped event objects). */
   events: Map<string, Json>;
   users: Json[];
@@ -114,6 +128,7 @@ export function startFakeMisp(options: FakeMispOptions = {}): Promise<FakeMisp> 
     blocklist: [],
     statelessExecutions: [],
     analystData: [],
+    ...createAdminState(options.settings, options.workflows),
   };
   for (const raw of options.events ?? []) {
     const event = structuredClone((raw.Event ?? raw) as Json);
@@ -180,6 +195,7 @@ function createRoutes(
     return { results: [{ types: ["text"], values: [`${query.module} saw ${attribute.value}`] }] };
   });
   const table: [string, RegExp, Route][] = [
+    ...adminRoutes(state),
     ["GET", /^\/events\/view\/([^/]+)(\/.*)?$/, ([id]) => {
       const event = findEvent(state, id!);
       return event ? json({ Event: structuredClone(event) }) : invalid("Invalid event.", 404);
