@@ -1,7 +1,9 @@
 /**
- * The chat bots as webhook routes (`POST /slack/events`, `POST /telegram`) the HTTP app mounts,
- * plus the announcer of blocked runs `main.ts` subscribes to the context's announcements.
- * Unconfigured platforms answer 404 and say so.
+ * The chat bots: as webhook routes (`POST /slack/events`, `POST /telegram`) the HTTP app mounts,
+ * or as connections Flowgate opens itself (Slack Socket Mode, Telegram long polling) that
+ * `main.ts` starts and stops; plus the announcer of blocked runs `main.ts` subscribes to the
+ * context's announcements. A route whose platform is not configured for it answers 404 and says
+ * so.
  *
  * @module
  */
@@ -12,14 +14,17 @@ import { constantTimeEquals } from "../services/constant_time.ts";
 import type { WebhookRoute } from "../services/webhook_route.ts";
 import { announceBlockedRun } from "./announce.ts";
 import { watchApprovals } from "./approvals.ts";
-import type { ChatContext, ChatCore } from "./core.ts";
+import type { ChatContext, ChatCore, RetryPauses } from "./core.ts";
 import { createSlackBot, SLACK_MAX_SKEW_S, type SlackBot, type SlackBotOptions } from "./slack.ts";
 import { createTelegramBot, type TelegramBot, type TelegramBotInfo } from "./telegram.ts";
 
-/** What tests (or a deployment that knows them) pass besides the configuration. */
+/**
+ * What tests (or a deployment that knows them) pass besides the configuration; `retryMs`
+ * shortens the pauses between reconnections.
+ */
 export interface ChatOptions {
-  slack?: Pick<SlackBotOptions, "botId" | "botUserId" | "retries">;
-  telegram?: { botInfo?: TelegramBotInfo };
+  slack?: Pick<SlackBotOptions, "botId" | "botUserId" | "retries"> & { retryMs?: RetryPauses };
+  telegram?: { botInfo?: TelegramBotInfo; retryMs?: RetryPauses };
 }
 
 /** The chat bots: the webhooks to mount, the core they share, and the announcer. */
@@ -34,30 +39,33 @@ export interface Chat {
   telegram: TelegramBot | null;
   /** Posts the card of a blocked run to the subscribed chats, without waiting (errors logged). */
   announceBlockedRun(run: RunRecord): void;
+  /** Opens the connections of Socket Mode and long polling (webhooks need nothing). */
+  start(): void;
+  /** Closes them; resolves once no connection is left open. */
+  stop(): Promise<void>;
 }
 
 /** Builds the configured bots and their webhooks. */
 export function createChat(ctx: ChatContext, options: ChatOptions = {}): Chat {
   const core: ChatCore = { ctx, senders: new Map(), watchedApprovals: new WeakSet() };
   watchApprovals(core);
-  const slackConfig = ctx.config.slack;
-  const slack = slackConfig
-    ? createSlackBot(core, {
-      botToken: slackConfig.botToken,
-      signingSecret: slackConfig.signingSecret,
-      ...(slackConfig.apiUrl ? { apiUrl: slackConfig.apiUrl } : {}),
-      ...options.slack,
-      now: ctx.now,
-    })
-    : null;
+  const slack = createSlack(core, ctx, options.slack ?? {});
   const telegramConfig = ctx.config.telegram;
   let telegram: TelegramBot | null = null;
-  if (telegramConfig && !telegramConfig.secretToken) {
-    log.warn("Telegram bot off: TELEGRAM_SECRET_TOKEN is required to check webhook calls");
-  } else if (telegramConfig?.secretToken) {
+  if (telegramConfig?.mode === "webhook" && !telegramConfig.secretToken) {
+    log.warn(
+      "Telegram bot off: TELEGRAM_SECRET_TOKEN is required to check webhook calls " +
+        "(or set FLOWGATE_TELEGRAM_MODE=polling)",
+    );
+  } else if (telegramConfig) {
     telegram = createTelegramBot(core, {
       botToken: telegramConfig.botToken,
-      secretToken: telegramConfig.secretToken,
+      transport: telegramConfig.mode === "polling"
+        ? {
+          mode: "polling",
+          ...(options.telegram?.retryMs ? { retryMs: options.telegram.retryMs } : {}),
+        }
+        : { mode: "webhook", secretToken: telegramConfig.secretToken! },
       ...(telegramConfig.apiRoot ? { apiRoot: telegramConfig.apiRoot } : {}),
       ...(options.telegram?.botInfo ? { botInfo: options.telegram.botInfo } : {}),
       now: ctx.now,
@@ -70,10 +78,13 @@ export function createChat(ctx: ChatContext, options: ChatOptions = {}): Chat {
       path: "/slack/events",
       preflight(headers) {
         if (!slack) return { status: 404, error: "Slack is not configured (SLACK_BOT_TOKEN)" };
+        if (!slack.handle) {
+          return { status: 404, error: "Slack uses Socket Mode here (FLOWGATE_SLACK_MODE=socket)" };
+        }
         const refusal = slackHeadersRefusal(headers, ctx.now());
         return refusal === undefined ? null : { status: 401, error: refusal };
       },
-      handle: (c) => slack!.handle(c.req.raw),
+      handle: (c) => slack!.handle!(c.req.raw),
     },
     {
       path: "/telegram",
@@ -84,6 +95,12 @@ export function createChat(ctx: ChatContext, options: ChatOptions = {}): Chat {
             error: "Telegram is not configured (TELEGRAM_BOT_TOKEN, TELEGRAM_SECRET_TOKEN)",
           };
         }
+        if (!telegram.handle) {
+          return {
+            status: 404,
+            error: "Telegram uses long polling here (FLOWGATE_TELEGRAM_MODE=polling)",
+          };
+        }
         const presented = headers.get(TELEGRAM_SECRET_HEADER);
         const expected = telegramConfig?.secretToken ?? "";
         if (presented === null || !(await constantTimeEquals(presented, expected))) {
@@ -91,16 +108,48 @@ export function createChat(ctx: ChatContext, options: ChatOptions = {}): Chat {
         }
         return null;
       },
-      handle: (c) => telegram!.handle(c),
+      handle: (c) => telegram!.handle!(c),
     },
   ];
+  core.connectionStates = () => ({
+    ...(slack?.socket ? { slack: slack.socket.state() } : {}),
+    ...(telegram?.polling ? { telegram: telegram.polling.state() } : {}),
+  });
   return {
     webhooks,
     core,
     slack,
     telegram,
     announceBlockedRun: (run) => announceBlockedRun(core, run),
+    start() {
+      slack?.socket?.start();
+      telegram?.polling?.start();
+    },
+    async stop() {
+      await Promise.all([slack?.socket?.stop(), telegram?.polling?.stop()]);
+    },
   };
+}
+
+/** The Slack bot on the configured transport, or null when Slack is not configured. */
+function createSlack(
+  core: ChatCore,
+  ctx: ChatContext,
+  options: NonNullable<ChatOptions["slack"]>,
+): SlackBot | null {
+  const config = ctx.config.slack;
+  if (!config) return null;
+  const { retryMs, ...botOptions } = options;
+  return createSlackBot(core, {
+    botToken: config.botToken,
+    // The configuration guarantees the secret or token of the mode it chose.
+    transport: config.mode === "socket"
+      ? { mode: "socket", appToken: config.appToken!, ...(retryMs ? { retryMs } : {}) }
+      : { mode: "http", signingSecret: config.signingSecret! },
+    ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}),
+    ...botOptions,
+    now: ctx.now,
+  });
 }
 
 /** The header Telegram sends the webhook's secret token in. */

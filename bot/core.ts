@@ -37,12 +37,23 @@ export type ChatContext = Pick<
   "kv" | "config" | "services" | "approvals" | "now" | "metrics" | "modules" | "triggers"
 >;
 
+/** Pauses between reconnections of Socket Mode and long polling: the first, doubled up to `max`. */
+export interface RetryPauses {
+  first: number;
+  max: number;
+}
+
 /** The chat core: the app context's chat part plus the senders the transports registered. */
 export interface ChatCore {
   ctx: ChatContext;
   senders: Map<ChatPlatform, ChatSender>;
   /** Approval services whose changes already reach the cards (see `watchApprovals`). */
   watchedApprovals: WeakSet<object>;
+  /**
+   * Where the connections Flowgate opens itself stand (Slack Socket Mode: `connected`,
+   * `retrying`…; Telegram long polling: `polling`, `failed`…), by platform; webhooks have none.
+   */
+  connectionStates?: () => Partial<Record<ChatPlatform, string>>;
 }
 
 /** The actor string of the audit log and the stores: `slack:U123`. */

@@ -1,8 +1,10 @@
 /**
- * The Slack bot: Bolt behind `POST /slack/events` through a Hono-friendly receiver. The raw body
- * is read once and its signature checked (stale or future timestamps refused), `url_verification`
- * is answered, retries and replays are de-duplicated, and Bolt acks within Slack's 3 s before the
- * command or button work runs.
+ * The Slack bot: one set of Bolt listeners (the `/flowgate` command, card buttons, mentions) on
+ * either transport. Over HTTP, Bolt sits behind `POST /slack/events` through a Hono-friendly
+ * receiver: the raw body is read once and its signature checked (stale or future timestamps
+ * refused), `url_verification` is answered, retries and replays are de-duplicated, and Bolt acks
+ * within Slack's 3 s before the command or button work runs. Over Socket Mode (`slack_socket.ts`)
+ * the same listeners get the envelopes of the WebSocket, de-duplicated the same way.
  *
  * @module
  */
@@ -16,11 +18,13 @@ import {
   verifySlackRequest,
 } from "@slack/bolt";
 import { log } from "../engine/log.ts";
+import type { SlackMode } from "../services/config.ts";
 import { claimChatDelivery } from "../store/chat_deliveries.ts";
 import { pressButton } from "./buttons.ts";
 import type { Card } from "./cards.ts";
 import { runCommand } from "./commands.ts";
-import type { ChatCore, ChatIdentity, ChatSender } from "./core.ts";
+import type { ChatCore, ChatIdentity, ChatSender, RetryPauses } from "./core.ts";
+import { createSlackSocket, type SlackSocket } from "./slack_socket.ts";
 import { SLACK_ACTION_PREFIX, slackMessage } from "./slack_render.ts";
 
 /** Oldest (and furthest in the future) request timestamp accepted, in seconds. */
@@ -30,10 +34,18 @@ export const SLACK_ACK_TIMEOUT_MS = 2_500;
 /** The slash command Flowgate answers. */
 export const SLACK_COMMAND = "/flowgate";
 
+/**
+ * How Slack reaches the bot: signed requests to `POST /slack/events`, or Socket Mode with an
+ * app-level token (`retryMs`: pauses between reconnections, shortened in tests).
+ */
+export type SlackTransport =
+  | { mode: "http"; signingSecret: string }
+  | { mode: "socket"; appToken: string; retryMs?: RetryPauses };
+
 /** Options of `createSlackBot`. */
 export interface SlackBotOptions {
   botToken: string;
-  signingSecret: string;
+  transport: SlackTransport;
   /** Web API base URL (`SLACK_API_URL`), for a local fake in tests. */
   apiUrl?: string;
   /** The bot's ids; when given, Bolt never calls `auth.test`. */
@@ -45,10 +57,13 @@ export interface SlackBotOptions {
   now?: () => number;
 }
 
-/** A Slack bot: the request handler to mount and the sender announcements use. */
+/** A Slack bot: its transport, the sender announcements use. */
 export interface SlackBot {
-  /** Handles one request to `/slack/events`. */
-  handle(request: Request): Promise<Response>;
+  mode: SlackMode;
+  /** Handles one request to `/slack/events` (`http` mode; `null` in Socket Mode). */
+  handle: ((request: Request) => Promise<Response>) | null;
+  /** The Socket Mode connection (`socket` mode; `null` over HTTP), started by the chat. */
+  socket: SlackSocket | null;
   sender: ChatSender;
 }
 
@@ -104,7 +119,17 @@ class HonoReceiver implements Receiver {
 /** Builds the Slack bot and registers its sender with the chat core. */
 export function createSlackBot(core: ChatCore, options: SlackBotOptions): SlackBot {
   const now = options.now ?? Date.now;
-  const receiver = new HonoReceiver();
+  const { transport } = options;
+  const http = transport.mode === "http" ? new HonoReceiver() : null;
+  const socket = transport.mode === "socket"
+    ? createSlackSocket({
+      appToken: transport.appToken,
+      ...(options.apiUrl ? { apiUrl: options.apiUrl } : {}),
+      ...(transport.retryMs ? { retryMs: transport.retryMs } : {}),
+      logger: BOLT_LOGGER,
+    })
+    : null;
+  const receiver: Receiver = http ?? socket!.receiver;
   const app = new App({
     receiver,
     token: options.botToken,
@@ -118,6 +143,20 @@ export function createSlackBot(core: ChatCore, options: SlackBotOptions): SlackB
       logger: BOLT_LOGGER,
     },
   });
+
+  if (socket) {
+    // Over HTTP the delivery is claimed before Bolt sees it; a socket envelope is claimed here, so
+    // one Slack redelivers (not acknowledged in time, or sent again after a reconnection) does
+    // nothing twice.
+    app.use(async (args) => {
+      const key = slackDeliveryKey(args.body as unknown as Record<string, unknown>);
+      if (key && !(await claimChatDelivery(core.ctx.kv, "slack", key, { now: now() }))) {
+        if ("ack" in args && typeof args.ack === "function") await args.ack();
+        return;
+      }
+      await args.next();
+    });
+  }
 
   app.command(SLACK_COMMAND, async ({ command, ack, respond }) => {
     await ack();
@@ -197,8 +236,16 @@ export function createSlackBot(core: ChatCore, options: SlackBotOptions): SlackB
   core.senders.set("slack", sender);
 
   return {
+    mode: transport.mode,
     sender,
-    handle: (request) => handleSlackRequest(core, receiver, request, { ...options, now }),
+    socket,
+    handle: http && transport.mode === "http"
+      ? (request) =>
+        handleSlackRequest(core, http, request, {
+          signingSecret: transport.signingSecret,
+          now,
+        })
+      : null,
   };
 }
 
@@ -206,7 +253,7 @@ async function handleSlackRequest(
   core: ChatCore,
   receiver: HonoReceiver,
   request: Request,
-  options: SlackBotOptions & { now: () => number },
+  options: { signingSecret: string; now: () => number },
 ): Promise<Response> {
   const raw = await request.text();
   const signature = request.headers.get("x-slack-signature") ?? "";

@@ -1,6 +1,6 @@
 /**
  * The Telegram bot: grammY behind `POST /telegram` with `webhookCallback(bot, "hono", {
- * secretToken })`. Commands (`/list`, `/disable wf for 2h`…), inline keyboards whose callback
+ * secretToken })`, or polling `getUpdates` (`telegram_polling.ts`) with the same handlers. Commands (`/list`, `/disable wf for 2h`…), inline keyboards whose callback
  * queries are answered and whose cards are edited after the decision, and `update_id`s claimed
  * once so a redelivered update does nothing.
  *
@@ -22,29 +22,40 @@ import {
 } from "grammy";
 import type { Context as HonoContext } from "hono";
 import { log } from "../engine/log.ts";
-import { TELEGRAM_SECRET_PATTERN } from "../services/config.ts";
+import { TELEGRAM_SECRET_PATTERN, type TelegramMode } from "../services/config.ts";
 import { claimChatDelivery } from "../store/chat_deliveries.ts";
 import { pressButton } from "./buttons.ts";
 import { type Card, truncateText } from "./cards.ts";
 import { runCommand } from "./commands.ts";
-import type { ChatCore, ChatIdentity, ChatSender } from "./core.ts";
+import type { ChatCore, ChatIdentity, ChatSender, RetryPauses } from "./core.ts";
+import { createTelegramPolling, type TelegramPolling } from "./telegram_polling.ts";
 import { parseCallbackData, telegramMessage } from "./telegram_render.ts";
 
 /** Longest callback query answer Telegram shows. */
 const MAX_CALLBACK_ANSWER = 200;
 /** How long an update may run before Telegram is answered 200 anyway (the work goes on). */
 export const TELEGRAM_ANSWER_TIMEOUT_MS = 10_000;
+/** Longest Bot API call (a long poll holds for 30 s of it). */
+const TELEGRAM_CALL_TIMEOUT_S = 60;
 /** The header Telegram sends the webhook's secret token in. */
 const SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token";
 
 /** The bot's own user, as `getMe` returns it; given, grammY never calls `getMe`. */
 export type TelegramBotInfo = NonNullable<BotConfig<Context>["botInfo"]>;
 
+/**
+ * How updates reach the bot: Telegram calls the webhook, whose `secretToken` is checked against
+ * `X-Telegram-Bot-Api-Secret-Token` on every update; or the bot polls `getUpdates` (`retryMs`:
+ * pauses between restarts, shortened in tests).
+ */
+export type TelegramTransport =
+  | { mode: "webhook"; secretToken: string }
+  | { mode: "polling"; retryMs?: RetryPauses };
+
 /** Options of `createTelegramBot`. */
 export interface TelegramBotOptions {
   botToken: string;
-  /** Checked against `X-Telegram-Bot-Api-Secret-Token` on every update. */
-  secretToken: string;
+  transport: TelegramTransport;
   /** Bot API root (`TELEGRAM_API_ROOT`), for a local fake in tests. */
   apiRoot?: string;
   botInfo?: TelegramBotInfo;
@@ -52,17 +63,21 @@ export interface TelegramBotOptions {
   now?: () => number;
 }
 
-/** A Telegram bot: the webhook handler to mount and the sender announcements use. */
+/** A Telegram bot: its transport and the sender announcements use. */
 export interface TelegramBot {
-  /** Handles one webhook request (401 without the right secret token). */
-  handle(c: HonoContext): Promise<Response>;
+  mode: TelegramMode;
+  /** Handles one webhook request, 401 without the right secret token (`null` when polling). */
+  handle: ((c: HonoContext) => Promise<Response>) | null;
+  /** The long-polling loop (`polling` mode; `null` for the webhook), started by the chat. */
+  polling: TelegramPolling | null;
   sender: ChatSender;
   bot: Bot;
 }
 
 /** Builds the Telegram bot and registers its sender with the chat core. */
 export function createTelegramBot(core: ChatCore, options: TelegramBotOptions): TelegramBot {
-  if (!TELEGRAM_SECRET_PATTERN.test(options.secretToken)) {
+  const { transport } = options;
+  if (transport.mode === "webhook" && !TELEGRAM_SECRET_PATTERN.test(transport.secretToken)) {
     throw new RangeError(
       "Cannot start the Telegram bot: TELEGRAM_SECRET_TOKEN must be 1 to 256 of A-Z a-z 0-9 _ -",
     );
@@ -70,9 +85,16 @@ export function createTelegramBot(core: ChatCore, options: TelegramBotOptions): 
   const now = options.now ?? Date.now;
   const bot = new Bot(options.botToken, {
     ...(options.botInfo ? { botInfo: options.botInfo } : {}),
-    ...(options.apiRoot ? { client: { apiRoot: options.apiRoot } } : {}),
+    client: {
+      ...(options.apiRoot ? { apiRoot: options.apiRoot } : {}),
+      fetch: nativeFetch as never,
+      timeoutSeconds: TELEGRAM_CALL_TIMEOUT_S,
+    },
   });
   const botId = options.botToken.split(":")[0] ?? "";
+  // Long polling sends a failed update here (the webhook answers it instead); logged, polling
+  // goes on. grammY's default would stop the bot.
+  bot.catch(logUpdateError);
 
   bot.use(async (ctx, next) => {
     const first = await claimChatDelivery(
@@ -164,8 +186,15 @@ export function createTelegramBot(core: ChatCore, options: TelegramBotOptions): 
   };
   core.senders.set("telegram", sender);
 
+  if (transport.mode === "polling") {
+    const polling = createTelegramPolling(bot, {
+      ...(transport.retryMs ? { retryMs: transport.retryMs } : {}),
+    });
+    return { mode: "polling", bot, sender, polling, handle: null };
+  }
+  const secretToken = transport.secretToken;
   const callback = webhookCallback(bot, "hono", {
-    secretToken: options.secretToken,
+    secretToken,
     timeoutMilliseconds: TELEGRAM_ANSWER_TIMEOUT_MS,
     onTimeout: () => {
       log.warn("Telegram update still running: answered 200, the work goes on", {
@@ -176,13 +205,45 @@ export function createTelegramBot(core: ChatCore, options: TelegramBotOptions): 
   const handle = async (c: HonoContext): Promise<Response> => {
     // grammY answers a wrong or missing secret token with 401; only a caller holding the secret
     // learns whether its body is an update.
-    if (sameSecret(c.req.header(SECRET_HEADER), options.secretToken)) {
+    if (sameSecret(c.req.header(SECRET_HEADER), secretToken)) {
       const problem = await updateProblem(c);
       if (problem !== undefined) return c.json({ error: problem }, 400);
     }
     return await (callback(c) as Promise<Response>);
   };
-  return { bot, sender, handle };
+  return { mode: "webhook", bot, sender, polling: null, handle };
+}
+
+/** What grammY's client passes to `fetch`: node-fetch options, an abort signal polyfill. */
+interface GrammyFetchInit {
+  method?: string;
+  headers?: HeadersInit;
+  body?: unknown;
+  signal?: { aborted: boolean; addEventListener(type: "abort", listener: () => void): void };
+}
+
+/**
+ * The Bot API client's `fetch`: Deno's own, so that stopping long polling cancels the pending
+ * `getUpdates` at once. With grammY's default (node-fetch) the aborted request's connection
+ * stays open until Telegram answers, up to the 30 s of the poll, and holds the process on
+ * shutdown. grammY's abort signal (a polyfill) is relayed to a native one; its node-fetch options
+ * (agent, compress) have no use here.
+ */
+function nativeFetch(url: string, init: GrammyFetchInit): Promise<Response> {
+  if (init.body !== undefined && typeof init.body !== "string") {
+    // Only file uploads send a stream; Flowgate sends text.
+    throw new TypeError("Flowgate's Telegram client sends JSON bodies only, not file uploads");
+  }
+  const controller = new AbortController();
+  const relay = () => controller.abort();
+  if (init.signal?.aborted) relay();
+  else init.signal?.addEventListener("abort", relay);
+  return fetch(url, {
+    ...(init.method ? { method: init.method } : {}),
+    ...(init.headers ? { headers: init.headers } : {}),
+    ...(init.body === undefined ? {} : { body: init.body }),
+    signal: controller.signal,
+  });
 }
 
 /** Logs an update whose handling failed, saying where: Telegram refused, unreachable, or ours. */

@@ -29,6 +29,11 @@ export const DEFAULT_BODY_TIMEOUT_MS = 60_000;
 export const DEFAULT_HOOK_DEDUPE_WINDOW_S = 600;
 /** A valid `TELEGRAM_SECRET_TOKEN` (Telegram's `secret_token`): 1 to 256 of `A-Z a-z 0-9 _ -`. */
 export const TELEGRAM_SECRET_PATTERN = /^[A-Za-z0-9_-]{1,256}$/;
+/**
+ * The Telegram updates Flowgate handles, asked for by the webhook (`setWebhook`) and by long
+ * polling (`getUpdates`); Telegram sends no others.
+ */
+export const TELEGRAM_ALLOWED_UPDATES = ["message", "callback_query"] as const;
 
 /** The MISP REST API, when `MISP_URL` and `MISP_API_KEY` are both set. */
 export interface MispConfig {
@@ -39,17 +44,36 @@ export interface MispConfig {
   caCertFile?: string;
 }
 
+/**
+ * How the Telegram bot gets its updates (`FLOWGATE_TELEGRAM_MODE`): Telegram calls `POST /telegram`
+ * (`webhook`, the default), or Flowgate asks with `getUpdates` (`polling`, no public URL needed).
+ */
+export type TelegramMode = "webhook" | "polling";
+
 /** The Telegram bot, when `TELEGRAM_BOT_TOKEN` is set. */
 export interface TelegramConfig {
   botToken: string;
+  mode: TelegramMode;
+  /** Checks webhook calls; required for the `webhook` mode, unused when polling. */
   secretToken?: string;
   apiRoot?: string;
 }
 
-/** The Slack bot, when `SLACK_BOT_TOKEN` and `SLACK_SIGNING_SECRET` are set. */
+/**
+ * How the Slack bot gets its events (`FLOWGATE_SLACK_MODE`): Slack calls `POST /slack/events`
+ * (`http`), or Flowgate holds a Socket Mode WebSocket open to Slack (`socket`, no public URL
+ * needed). Unset: `socket` when `SLACK_APP_TOKEN` is set (that token has no other use), else `http`.
+ */
+export type SlackMode = "http" | "socket";
+
+/** The Slack bot, when `SLACK_BOT_TOKEN` is set (and the secret its mode needs). */
 export interface SlackConfig {
   botToken: string;
-  signingSecret: string;
+  mode: SlackMode;
+  /** Checks the signature of HTTP requests; required for the `http` mode. */
+  signingSecret?: string;
+  /** App-level token (`xapp-…`, scope `connections:write`); required for the `socket` mode. */
+  appToken?: string;
   apiUrl?: string;
 }
 
@@ -168,9 +192,27 @@ export function loadConfig(env: EnvReader = (name) => Deno.env.get(name)): Confi
   const telegramToken = read("TELEGRAM_BOT_TOKEN");
   const slackToken = read("SLACK_BOT_TOKEN");
   const slackSecret = read("SLACK_SIGNING_SECRET");
-  if (slackToken && !slackSecret) {
-    problems.push("SLACK_SIGNING_SECRET: required when SLACK_BOT_TOKEN is set");
-  }
+  const slackAppToken = read("SLACK_APP_TOKEN");
+  const slackMode = chatMode(read, problems, {
+    name: "FLOWGATE_SLACK_MODE",
+    modes: ["http", "socket"],
+    fallback: slackAppToken !== undefined ? "socket" : "http",
+  });
+  const telegramMode = chatMode(read, problems, {
+    name: "FLOWGATE_TELEGRAM_MODE",
+    modes: ["webhook", "polling"],
+    fallback: "webhook",
+  });
+  problems.push(...chatModeProblems({
+    onDeploy,
+    slack: {
+      mode: slackMode,
+      botToken: slackToken,
+      signingSecret: slackSecret,
+      appToken: slackAppToken,
+    },
+    telegram: { mode: telegramMode, botToken: telegramToken },
+  }));
   const smtpUrl = read("SMTP_URL");
   if (smtpUrl !== undefined && !/^smtps?:\/\//.test(smtpUrl)) {
     problems.push(`SMTP_URL: expected an smtp:// or smtps:// URL, got "${redactUrl(smtpUrl)}"`);
@@ -217,12 +259,19 @@ export function loadConfig(env: EnvReader = (name) => Deno.env.get(name)): Confi
     telegram: telegramToken
       ? {
         botToken: telegramToken,
+        mode: telegramMode,
         secretToken: read("TELEGRAM_SECRET_TOKEN"),
         apiRoot: url("TELEGRAM_API_ROOT"),
       }
       : null,
-    slack: slackToken && slackSecret
-      ? { botToken: slackToken, signingSecret: slackSecret, apiUrl: url("SLACK_API_URL") }
+    slack: slackToken
+      ? {
+        botToken: slackToken,
+        mode: slackMode,
+        signingSecret: slackSecret,
+        appToken: slackAppToken,
+        apiUrl: url("SLACK_API_URL"),
+      }
       : null,
     smtpUrl,
     zmqEndpoint,
@@ -258,8 +307,76 @@ export function configSecrets(config: Config): string[] {
     config.telegram?.secretToken,
     config.slack?.botToken,
     config.slack?.signingSecret,
+    config.slack?.appToken,
     smtpPassword(config.smtpUrl),
   ].filter((value): value is string => typeof value === "string" && value.length > 0);
+}
+
+/** Reads a chat mode variable: one of `modes`, `fallback` when unset. */
+function chatMode<Mode extends string>(
+  read: (name: string) => string | undefined,
+  problems: string[],
+  options: { name: string; modes: readonly Mode[]; fallback: Mode },
+): Mode {
+  const raw = read(options.name)?.toLowerCase();
+  if (raw === undefined) return options.fallback;
+  if ((options.modes as readonly string[]).includes(raw)) return raw as Mode;
+  problems.push(`${options.name}: expected ${options.modes.join(" or ")}, got "${raw}"`);
+  return options.fallback;
+}
+
+/**
+ * What the chat modes still need: the secret or token of the chosen mode, and no long-lived
+ * connection on Deno Deploy, whose isolates only run while a request is being answered.
+ */
+function chatModeProblems(settings: {
+  onDeploy: boolean;
+  slack: { mode: SlackMode; botToken?: string; signingSecret?: string; appToken?: string };
+  telegram: { mode: TelegramMode; botToken?: string };
+}): string[] {
+  const problems: string[] = [];
+  const { slack, telegram } = settings;
+  if (slack.appToken !== undefined && !slack.appToken.startsWith("xapp-")) {
+    problems.push(
+      "SLACK_APP_TOKEN: expected an app-level token (xapp-…, Basic Information → App-Level " +
+        "Tokens, scope connections:write), not a bot or user token",
+    );
+  }
+  if (slack.mode === "socket") {
+    if (slack.botToken === undefined) {
+      problems.push("SLACK_BOT_TOKEN: required for Slack Socket Mode (it posts the messages)");
+    }
+    if (slack.appToken === undefined) {
+      problems.push(
+        "SLACK_APP_TOKEN: required when FLOWGATE_SLACK_MODE=socket (an app-level token with " +
+          "connections:write)",
+      );
+    }
+    if (settings.onDeploy) {
+      problems.push(
+        "FLOWGATE_SLACK_MODE: Socket Mode needs a long-lived process and Deno Deploy runs " +
+          "Flowgate only while it answers requests; unset SLACK_APP_TOKEN or set " +
+          "FLOWGATE_SLACK_MODE=http to receive Slack on POST /slack/events",
+      );
+    }
+  } else if (slack.botToken !== undefined && slack.signingSecret === undefined) {
+    problems.push(
+      "SLACK_SIGNING_SECRET: required when SLACK_BOT_TOKEN is set, unless Slack uses Socket Mode " +
+        "(SLACK_APP_TOKEN)",
+    );
+  }
+  if (telegram.mode === "polling") {
+    if (telegram.botToken === undefined) {
+      problems.push("TELEGRAM_BOT_TOKEN: required when FLOWGATE_TELEGRAM_MODE=polling");
+    }
+    if (settings.onDeploy) {
+      problems.push(
+        "FLOWGATE_TELEGRAM_MODE: long polling needs a long-lived process and Deno Deploy runs " +
+          "Flowgate only while it answers requests; use FLOWGATE_TELEGRAM_MODE=webhook there",
+      );
+    }
+  }
+  return problems;
 }
 
 function splitList(raw: string): string[] {

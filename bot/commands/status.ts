@@ -8,7 +8,7 @@
 import { type BoundedCount, countDeadLetters } from "../../store/dead_letters.ts";
 import { countQueueDepth } from "../../store/queue_depth.ts";
 import { getRun, listRuns } from "../../store/runs.ts";
-import { integrationStatus } from "../../services/integration_status.ts";
+import { chatTransports, integrationStatus } from "../../services/integration_status.ts";
 import type { Card } from "../cards.ts";
 import { type ChatCommand, type CommandContext, RECENT_RUN_SCAN } from "./command.ts";
 
@@ -36,6 +36,7 @@ async function statusCard({ core }: CommandContext): Promise<Card> {
     fields: [
       { label: "Integrations on", value: on.join(", ") || "none" },
       { label: "Integrations off", value: off.join(", ") || "none" },
+      { label: "Chat transports", value: chatTransportText(ctx.config, core.connectionStates?.()) },
       {
         label: "Queue depth",
         value: `${waiting} job(s) waiting, ${countText(deadLetters)} dead letter(s)`,
@@ -45,6 +46,26 @@ async function statusCard({ core }: CommandContext): Promise<Card> {
     blocks: [],
     buttons: [],
   };
+}
+
+/** Names of the chat transports, as an admin configures them. */
+const TRANSPORT_NAMES = {
+  http: "Events API (POST /slack/events)",
+  socket: "Socket Mode",
+  webhook: "webhook (POST /telegram)",
+  polling: "long polling",
+} as const;
+
+/** `slack over Socket Mode (connected), telegram over long polling (polling)`. */
+function chatTransportText(
+  config: Parameters<typeof chatTransports>[0],
+  states: Partial<Record<string, string>> = {},
+): string {
+  const transports = Object.entries(chatTransports(config)).map(([platform, mode]) => {
+    const state = states[platform];
+    return `${platform} over ${TRANSPORT_NAMES[mode]}${state ? ` (${state})` : ""}`;
+  });
+  return transports.join(", ") || "none";
 }
 
 function countText({ count, more }: BoundedCount): string {

@@ -13,11 +13,12 @@ import {
   putChatRole,
   putChatVenue,
 } from "../../store/chat_roles.ts";
+import { createWorkflow } from "../../store/workflows.ts";
+import { node, workflowOf } from "../engine/fake_modules.ts";
 import { type SlackApi, startSlackApi } from "../fakes/slack_api.ts";
 import { startTelegramApi, type TelegramApi } from "../fakes/telegram_api.ts";
 import { startTestApp, type TestApp } from "../server/test_app.ts";
 
-/** Slack's signing secret in tests. */
 /** The workflow the chat tests run: blocks the publication of tlp:red events. */
 export const RED_GATE_YAML = `
 name: red-gate
@@ -39,6 +40,7 @@ nodes:
       message: "Publication blocked: tlp:red"
 `;
 
+/** Slack's signing secret in tests. */
 export const SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
 /** Slack bot token the fake accepts. */
 export const SLACK_TOKEN = "xoxb-test-token";
@@ -46,7 +48,6 @@ export const SLACK_TOKEN = "xoxb-test-token";
 export const TELEGRAM_TOKEN = "4242:TEST-telegram-token";
 /** Telegram webhook secret token. */
 export const TELEGRAM_SECRET = "flowgate-secret_token-0123";
-/** The Slack channel and Telegram group used for commands and announcements. */
 /** The settings that point Flowgate's Slack and Telegram bots at the local fakes. */
 export function chatEnv(
   slack: { url: string },
@@ -62,6 +63,7 @@ export function chatEnv(
   };
 }
 
+/** The Slack channel and Telegram group used for commands and announcements. */
 export const SLACK_CHANNEL = "C0SOC";
 export const TELEGRAM_CHAT = "-1001234";
 /** Users: an admin on each platform (from FLOWGATE_CHAT_ADMINS) and a responder on each. */
@@ -69,6 +71,143 @@ export const SLACK_ADMIN = "U0ADMIN";
 export const SLACK_RESPONDER = "U0RESP";
 export const TELEGRAM_ADMIN = "1001";
 export const TELEGRAM_RESPONDER = "1002";
+
+/** Stores the workflow `name` (default "gate"): event-publish straight to a stop; returns its id. */
+export async function addGate(kv: Deno.Kv, name = "gate"): Promise<string> {
+  const stored = await createWorkflow(
+    kv,
+    workflowOf("event-publish", [
+      node("trigger", "event-publish", "trigger", [["stop"]]),
+      node("stop", "stop-execution", "action", [], { message: "Publication blocked" }),
+    ], name),
+    { actor: "test", sourceFormat: "yaml" },
+  );
+  return stored.id;
+}
+
+/** The bot Flowgate's grammY bot takes itself for (no `getMe` call to the fake). */
+export const TELEGRAM_BOT_INFO = {
+  id: 4242,
+  "is_bot": true,
+  "first_name": "Flowgate",
+  username: "flowgate_test_bot",
+  "can_join_groups": true,
+  "can_read_all_group_messages": false,
+  "supports_inline_queries": false,
+  "can_connect_to_business": false,
+  "has_main_web_app": false,
+  "has_topics_enabled": false,
+  "allows_users_to_create_topics": false,
+} as never;
+
+/**
+ * Registers the chats and users the constants name: the admins from FLOWGATE_CHAT_ADMINS, the SOC
+ * channel and group (commands, announcements up to amber), a responder on each platform.
+ */
+export async function registerChatRooms(test: TestApp): Promise<void> {
+  await bootstrapChatAdmins(test.kv, test.config.chatAdmins);
+  const venue = (platform: "slack" | "telegram", chatId: string): ChatVenue => ({
+    platform,
+    "chat_id": chatId,
+    commands: true,
+    announce: true,
+    "max_tlp": "amber",
+    "updated_by": "test",
+    "updated_at": new Date().toISOString(),
+  });
+  await putChatVenue(test.kv, venue("slack", SLACK_CHANNEL));
+  await putChatVenue(test.kv, venue("telegram", TELEGRAM_CHAT));
+  for (
+    const [platform, user] of [["slack", SLACK_RESPONDER], [
+      "telegram",
+      TELEGRAM_RESPONDER,
+    ]] as const
+  ) {
+    await putChatRole(test.kv, {
+      platform,
+      "user_id": user,
+      role: "responder",
+      "granted_by": "test",
+      "granted_at": new Date().toISOString(),
+    });
+  }
+}
+
+/** The fields of a slash command `/flowgate <text>` as Slack sends them (form or Socket Mode). */
+export function slashCommandFields(
+  slack: SlackApi,
+  text: string,
+  options: { user?: string; channel?: string; triggerId: string },
+): Record<string, string> {
+  return {
+    token: "deprecated",
+    "team_id": "T0TEAM",
+    "channel_id": options.channel ?? SLACK_CHANNEL,
+    "channel_name": "soc",
+    "user_id": options.user ?? SLACK_ADMIN,
+    "user_name": "someone",
+    command: "/flowgate",
+    text,
+    "api_app_id": "A0APP",
+    "response_url": slack.responseUrl(options.triggerId),
+    "trigger_id": options.triggerId,
+  };
+}
+
+/** A `block_actions` payload: `user` pressed button `action` (value `value`) on card `messageTs`. */
+export function blockActionPayload(
+  slack: SlackApi,
+  action: string,
+  value: string,
+  options: { user?: string; channel?: string; messageTs: string; triggerId: string },
+): Record<string, unknown> {
+  const channel = options.channel ?? SLACK_CHANNEL;
+  return {
+    type: "block_actions",
+    team: { id: "T0TEAM", domain: "soc" },
+    user: { id: options.user ?? SLACK_RESPONDER, username: "someone", "team_id": "T0TEAM" },
+    "api_app_id": "A0APP",
+    token: "deprecated",
+    container: {
+      type: "message",
+      "message_ts": options.messageTs,
+      "channel_id": channel,
+      "is_ephemeral": false,
+    },
+    "trigger_id": options.triggerId,
+    channel: { id: channel, name: "soc" },
+    message: { type: "message", ts: options.messageTs, text: "card" },
+    "response_url": slack.responseUrl(`action-${options.messageTs}`),
+    actions: [{
+      type: "button",
+      "action_id": `flowgate_${action}`,
+      "block_id": "flowgate_actions",
+      text: { type: "plain_text", text: action },
+      value,
+      "action_ts": String(Date.now() / 1_000),
+    }],
+  };
+}
+
+/** An Events API `event_callback`: the admin writes `<@U0BOT> <text>` in the SOC channel at `ts`. */
+export function appMentionEvent(text: string, ts: string): Record<string, unknown> {
+  return {
+    token: "deprecated",
+    "team_id": "T0TEAM",
+    "api_app_id": "A0APP",
+    type: "event_callback",
+    "event_id": "Ev0MENTION",
+    "event_time": Math.floor(Date.now() / 1_000),
+    event: {
+      type: "app_mention",
+      user: SLACK_ADMIN,
+      text: `<@U0BOT> ${text}`,
+      ts,
+      channel: SLACK_CHANNEL,
+      "event_ts": ts,
+    },
+  };
+}
 
 /** The harness: app, chat, fakes, and request helpers. */
 export interface ChatHarness extends AsyncDisposable {
@@ -143,49 +282,12 @@ export async function startChatHarness(options: ChatHarnessOptions = {}): Promis
     chat: {
       slack: { botId: "B0BOT", botUserId: "U0BOT", retries: 0 },
       telegram: {
-        botInfo: {
-          id: 4242,
-          "is_bot": true,
-          "first_name": "Flowgate",
-          username: "flowgate_test_bot",
-          "can_join_groups": true,
-          "can_read_all_group_messages": false,
-          "supports_inline_queries": false,
-          "can_connect_to_business": false,
-          "has_main_web_app": false,
-          "has_topics_enabled": false,
-          "allows_users_to_create_topics": false,
-        } as never,
+        botInfo: TELEGRAM_BOT_INFO,
       },
     },
   });
   const chat = test.chat;
-  await bootstrapChatAdmins(test.kv, test.config.chatAdmins);
-  const venue = (platform: "slack" | "telegram", chatId: string): ChatVenue => ({
-    platform,
-    "chat_id": chatId,
-    commands: true,
-    announce: true,
-    "max_tlp": "amber",
-    "updated_by": "test",
-    "updated_at": new Date().toISOString(),
-  });
-  await putChatVenue(test.kv, venue("slack", SLACK_CHANNEL));
-  await putChatVenue(test.kv, venue("telegram", TELEGRAM_CHAT));
-  for (
-    const [platform, user] of [["slack", SLACK_RESPONDER], [
-      "telegram",
-      TELEGRAM_RESPONDER,
-    ]] as const
-  ) {
-    await putChatRole(test.kv, {
-      platform,
-      "user_id": user,
-      role: "responder",
-      "granted_by": "test",
-      "granted_at": new Date().toISOString(),
-    });
-  }
+  await registerChatRooms(test);
   const request = (path: string, init: RequestInit) => test.request(path, init);
 
   const signed = async (
@@ -223,49 +325,16 @@ export async function startChatHarness(options: ChatHarnessOptions = {}): Promis
     telegram,
     request,
     slashCommand(text, options = {}) {
-      const id = triggerId++;
-      const body = new URLSearchParams({
-        token: "deprecated",
-        "team_id": "T0TEAM",
-        "channel_id": options.channel ?? SLACK_CHANNEL,
-        "channel_name": "soc",
-        "user_id": options.user ?? SLACK_ADMIN,
-        "user_name": "someone",
-        command: "/flowgate",
-        text,
-        "api_app_id": "A0APP",
-        "response_url": slack.responseUrl(`cmd-${id}`),
-        "trigger_id": `trigger-${id}`,
-      }).toString();
+      const body = new URLSearchParams(
+        slashCommandFields(slack, text, { ...options, triggerId: `trigger-${triggerId++}` }),
+      ).toString();
       return signed(body, "application/x-www-form-urlencoded", options);
     },
     blockAction(action, value, options) {
-      const channel = options.channel ?? SLACK_CHANNEL;
-      const payload = {
-        type: "block_actions",
-        team: { id: "T0TEAM", domain: "soc" },
-        user: { id: options.user ?? SLACK_RESPONDER, username: "someone", "team_id": "T0TEAM" },
-        "api_app_id": "A0APP",
-        token: "deprecated",
-        container: {
-          type: "message",
-          "message_ts": options.messageTs,
-          "channel_id": channel,
-          "is_ephemeral": false,
-        },
-        "trigger_id": `trigger-${triggerId++}`,
-        channel: { id: channel, name: "soc" },
-        message: { type: "message", ts: options.messageTs, text: "card" },
-        "response_url": slack.responseUrl(`action-${options.messageTs}`),
-        actions: [{
-          type: "button",
-          "action_id": `flowgate_${action}`,
-          "block_id": "flowgate_actions",
-          text: { type: "plain_text", text: action },
-          value,
-          "action_ts": String(Date.now() / 1_000),
-        }],
-      };
+      const payload = blockActionPayload(slack, action, value, {
+        ...options,
+        triggerId: `trigger-${triggerId++}`,
+      });
       const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
       return signed(body, "application/x-www-form-urlencoded");
     },

@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { setLogSink } from "../../engine/log.ts";
 import { listAudit } from "../../store/audit.ts";
-import { createWorkflow } from "../../store/workflows.ts";
-import { node, workflowOf } from "../engine/fake_modules.ts";
 import {
+  addGate,
   type ChatHarness,
   nextUpdateId,
   SIGNING_SECRET,
@@ -38,17 +37,6 @@ async function captureLog(fn: () => Promise<void>): Promise<Record<string, unkno
     setLogSink(previous);
   }
   return lines;
-}
-
-async function addGate(kv: Deno.Kv): Promise<void> {
-  await createWorkflow(
-    kv,
-    workflowOf("event-publish", [
-      node("trigger", "event-publish", "trigger", [["stop"]]),
-      node("stop", "stop-execution", "action", [], { message: "Publication blocked" }),
-    ], "gate"),
-    { actor: "test", sourceFormat: "yaml" },
-  );
 }
 
 Deno.test("Slack signed bodies that are not Slack's get a 400 saying why, and do nothing", async (t) => {

@@ -1,27 +1,16 @@
 import assert from "node:assert/strict";
 import { listAudit } from "../../store/audit.ts";
-import { createWorkflow, getWorkflow } from "../../store/workflows.ts";
-import { node, workflowOf } from "../engine/fake_modules.ts";
+import { getWorkflow } from "../../store/workflows.ts";
 import { waitFor } from "../fixtures/wait_for.ts";
 import {
+  addGate,
+  appMentionEvent,
   SIGNING_SECRET,
   SLACK_ADMIN,
   SLACK_RESPONDER,
   slackSignature,
   startChatHarness,
 } from "./chat_harness.ts";
-
-async function addGate(kv: Deno.Kv, name = "gate"): Promise<string> {
-  const stored = await createWorkflow(
-    kv,
-    workflowOf("event-publish", [
-      node("trigger", "event-publish", "trigger", [["stop"]]),
-      node("stop", "stop-execution", "action", [], { message: "Publication blocked" }),
-    ], name),
-    { actor: "test", sourceFormat: "yaml" },
-  );
-  return stored.id;
-}
 
 Deno.test("Slack /flowgate list acks at once and responds with the workflows", async () => {
   await using h = await startChatHarness();
@@ -141,22 +130,7 @@ Deno.test("a replayed Slack slash command (same trigger_id) runs once", async ()
 Deno.test("Slack app_mention events run the command once; retries by event_id do nothing", async () => {
   await using h = await startChatHarness();
   await addGate(h.test.kv);
-  const body = JSON.stringify({
-    token: "t",
-    "team_id": "T0TEAM",
-    "api_app_id": "A0APP",
-    type: "event_callback",
-    "event_id": "Ev0MENTION",
-    "event_time": Math.floor(Date.now() / 1_000),
-    event: {
-      type: "app_mention",
-      user: SLACK_ADMIN,
-      text: "<@U0BOT> list",
-      ts: "1700000001.000100",
-      channel: "C0SOC",
-      "event_ts": "1700000001.000100",
-    },
-  });
+  const body = JSON.stringify(appMentionEvent("list", "1700000001.000100"));
   const send = async (retry?: string) => {
     const timestamp = Math.floor(Date.now() / 1_000);
     return await h.request("/slack/events", {

@@ -1,26 +1,14 @@
 import assert from "node:assert/strict";
 import { listAudit } from "../../store/audit.ts";
-import { createWorkflow, getWorkflow } from "../../store/workflows.ts";
-import { node, workflowOf } from "../engine/fake_modules.ts";
+import { getWorkflow } from "../../store/workflows.ts";
 import {
+  addGate,
   nextUpdateId,
   startChatHarness,
   TELEGRAM_ADMIN,
   TELEGRAM_CHAT,
   TELEGRAM_RESPONDER,
 } from "./chat_harness.ts";
-
-async function addGate(kv: Deno.Kv): Promise<string> {
-  const stored = await createWorkflow(
-    kv,
-    workflowOf("event-publish", [
-      node("trigger", "event-publish", "trigger", [["stop"]]),
-      node("stop", "stop-execution", "action", [], { message: "Publication blocked" }),
-    ], "gate"),
-    { actor: "test", sourceFormat: "yaml" },
-  );
-  return stored.id;
-}
 
 Deno.test("Telegram /list answers with the workflows in the chat", async () => {
   await using h = await startChatHarness();

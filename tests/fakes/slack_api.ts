@@ -1,7 +1,9 @@
 /**
  * A local fake of Slack's Web API and `response_url`s, on 127.0.0.1 (port 0): records every call
  * (method and decoded payload) and answers as Slack does (`{"ok": true, …}`, or `{"ok": false,
- * "error": "invalid_auth"}` for a wrong token).
+ * "error": "invalid_auth"}` for a wrong token). With `socketMode` (an app-level token and a fake
+ * Socket Mode server, `slack_socket.ts`), `apps.connections.open` hands out that server's `ws://`
+ * URLs; each kind of token used where the other belongs gets `not_allowed_token_type`.
  *
  * ```ts
  * await using slack = startSlackApi({ token: "xoxb-test" });
@@ -12,12 +14,18 @@
  * @module
  */
 
+import type { SlackSocketServer } from "./slack_socket.ts";
 import { type SinkRequest, startWebhookSink } from "./webhook_sink.ts";
 
 /** Options of `startSlackApi`. */
 export interface SlackApiOptions {
   /** The only bot token accepted. */
   token: string;
+  /**
+   * Socket Mode: the only app-level token accepted (by `apps.connections.open` only) and the fake
+   * server whose URLs it returns.
+   */
+  socketMode?: { appToken: string; server: Pick<SlackSocketServer, "issueUrl"> };
 }
 
 /** One recorded call. */
@@ -38,6 +46,8 @@ export interface SlackApi extends AsyncDisposable {
   calls: SlackApiCall[];
   /** A `response_url` served by this fake. */
   responseUrl(id: string): string;
+  /** Refuses the app-level token from now on (`invalid_auth`), as after its revocation. */
+  revokeAppToken(): void;
   close(): Promise<void>;
 }
 
@@ -59,6 +69,7 @@ export function startSlackApi(options: SlackApiOptions): SlackApi {
   const sink = startWebhookSink();
   const calls: SlackApiCall[] = [];
   let messages = 0;
+  let appTokenRevoked = false;
   sink.reply((request) => {
     const respond = /^\/respond\/([^/]+)$/.exec(request.path);
     if (respond) {
@@ -73,8 +84,13 @@ export function startSlackApi(options: SlackApiOptions): SlackApi {
     const payload = decodePayload(request);
     const token = (request.headers["authorization"] ?? "").replace(/^Bearer /, "") ||
       String(payload.token ?? "");
-    if (token !== options.token) {
-      return { body: JSON.stringify({ ok: false, error: "invalid_auth" }) };
+    const appTokenCall = method === "apps.connections.open";
+    const appToken = appTokenRevoked ? undefined : options.socketMode?.appToken;
+    const expected = appTokenCall ? appToken : options.token;
+    if (token !== expected) {
+      const otherKind = token === (appTokenCall ? options.token : appToken);
+      const error = otherKind ? "not_allowed_token_type" : "invalid_auth";
+      return { body: JSON.stringify({ ok: false, error }) };
     }
     calls.push({ method, payload });
     switch (method) {
@@ -103,6 +119,8 @@ export function startSlackApi(options: SlackApiOptions): SlackApi {
         return {
           body: JSON.stringify({ ok: true, channel: payload.channel, ts: payload.ts }),
         };
+      case "apps.connections.open":
+        return { body: JSON.stringify({ ok: true, url: options.socketMode!.server.issueUrl() }) };
       case "chat.postEphemeral":
         return { body: JSON.stringify({ ok: true, "message_ts": "1700000000.999999" }) };
       default:
@@ -114,6 +132,9 @@ export function startSlackApi(options: SlackApiOptions): SlackApi {
     apiUrl: `${sink.url}/api/`,
     calls,
     responseUrl: (id) => `${sink.url}/respond/${id}`,
+    revokeAppToken() {
+      appTokenRevoked = true;
+    },
     close: () => sink.close(),
     [Symbol.asyncDispose]: () => sink.close(),
   };

@@ -1,9 +1,11 @@
 /**
  * A local fake of the Telegram Bot API on 127.0.0.1 (port 0): `sendMessage`, `editMessageText`,
- * `answerCallbackQuery`, `setWebhook`, `deleteWebhook` and `getMe`. Records what it receives and
- * answers as Telegram does (`{ok, result}` or `{ok: false, error_code, description}`): 401 for an
- * unknown token, 400 for an unknown chat, 429 or any other error status when told to, 404 for
- * other methods.
+ * `answerCallbackQuery`, `setWebhook`, `deleteWebhook`, `getMe` and `getUpdates`. Records what it
+ * receives and answers as Telegram does (`{ok, result}` or `{ok: false, error_code, description}`):
+ * 401 for an unknown token, 400 for an unknown chat, 409 for `getUpdates` while a webhook is set,
+ * 429 or any other error status when told to, 404 for other methods. `getUpdates` is a long poll:
+ * it answers the queued updates from `offset` on (dropping those below, which it confirms), or
+ * waits up to its `timeout` for `pushUpdate`.
  *
  * ```ts
  * await using telegram = startTelegramApi({ token: "123:ABC", chats: ["-100"] });
@@ -35,8 +37,15 @@ export interface TelegramApi extends AsyncDisposable {
   calls: { method: string; payload: Record<string, unknown> }[];
   /** The next `count` calls answer 429 with `retry_after`. */
   rateLimitNext(count: number): void;
-  /** The next `count` calls answer `status` (e.g. 400 or 500) with `ok: false`. */
-  failNext(count: number, status: number): void;
+  /**
+   * The next `count` calls (of `method` only, when given) answer `status` (e.g. 400 or 500) with
+   * `ok: false`.
+   */
+  failNext(count: number, status: number, method?: string): void;
+  /** Queues an update for `getUpdates`, answering a waiting long poll at once. */
+  pushUpdate(update: Record<string, unknown>): void;
+  /** The webhook URL `setWebhook` set (empty once `deleteWebhook` removed it). */
+  webhookUrl(): string;
   close(): Promise<void>;
 }
 
@@ -54,7 +63,10 @@ const KNOWN_METHODS = new Set([
   "setWebhook",
   "deleteWebhook",
   "getMe",
+  "getUpdates",
 ]);
+/** Longest long poll the fake holds, whatever `timeout` asks (Telegram's own limit is 50 s). */
+const MAX_POLL_S = 50;
 const CHAT_METHODS = new Set(["sendMessage", "editMessageText"]);
 
 function resultOf(method: string, body: Record<string, unknown>): unknown {
@@ -73,7 +85,46 @@ export function startTelegramApi(options: TelegramApiOptions): TelegramApi {
   const messages: Record<string, unknown>[] = [];
   const calls: { method: string; payload: Record<string, unknown> }[] = [];
   let limited = 0;
-  let failing = { count: 0, status: 500 };
+  let failing: { count: number; status: number; method?: string } = { count: 0, status: 500 };
+  let webhook = "";
+  let updates: Record<string, unknown>[] = [];
+  const pollers = new Set<() => void>();
+  const wakePollers = () => {
+    for (const wake of pollers) wake();
+    pollers.clear();
+  };
+
+  const getUpdates = async (body: Record<string, unknown>) => {
+    if (webhook !== "") {
+      return failure(
+        409,
+        "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to " +
+          "delete the webhook first",
+      );
+    }
+    const offset = Number(body.offset ?? 0);
+    updates = updates.filter((update) => Number(update.update_id) >= offset);
+    const timeoutS = Math.min(Number(body.timeout ?? 0), MAX_POLL_S);
+    if (updates.length === 0 && timeoutS > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(wake, timeoutS * 1_000);
+        function wake() {
+          clearTimeout(timer);
+          pollers.delete(wake);
+          resolve();
+        }
+        pollers.add(wake);
+      });
+    }
+    const limit = Number(body.limit ?? 100) || 100;
+    return { body: JSON.stringify({ ok: true, result: updates.slice(0, limit) }) };
+  };
+
+  const close = () => {
+    // A long poll still waiting answers now, so the server can shut down.
+    wakePollers();
+    return sink.close();
+  };
   sink.reply((request) => {
     const match = /^\/bot([^/]+)\/(\w+)$/.exec(request.path);
     if (!match || match[1] !== options.token) return failure(401, "Unauthorized");
@@ -83,7 +134,7 @@ export function startTelegramApi(options: TelegramApiOptions): TelegramApi {
       limited--;
       return failure(429, "Too Many Requests: retry after 1");
     }
-    if (failing.count > 0) {
+    if (failing.count > 0 && (failing.method === undefined || failing.method === method)) {
       failing.count--;
       return failure(failing.status, `Failing on request (${failing.status})`);
     }
@@ -92,6 +143,9 @@ export function startTelegramApi(options: TelegramApiOptions): TelegramApi {
       return failure(400, "Bad Request: chat not found");
     }
     calls.push({ method, payload: body });
+    if (method === "setWebhook") webhook = String(body.url ?? "");
+    if (method === "deleteWebhook") webhook = "";
+    if (method === "getUpdates") return getUpdates(body);
     if (method !== "sendMessage") {
       return { body: JSON.stringify({ ok: true, result: resultOf(method, body) }) };
     }
@@ -115,10 +169,15 @@ export function startTelegramApi(options: TelegramApiOptions): TelegramApi {
     rateLimitNext(count) {
       limited = count;
     },
-    failNext(count, status) {
-      failing = { count, status };
+    failNext(count, status, method) {
+      failing = { count, status, ...(method === undefined ? {} : { method }) };
     },
-    close: () => sink.close(),
-    [Symbol.asyncDispose]: () => sink.close(),
+    pushUpdate(update) {
+      updates.push(update);
+      wakePollers();
+    },
+    webhookUrl: () => webhook,
+    close,
+    [Symbol.asyncDispose]: close,
   };
 }

@@ -50,8 +50,11 @@ export interface WebhookSink extends AsyncDisposable {
   url: string;
   port: number;
   requests: SinkRequest[];
-  /** Sets the answer for the following requests (default: 200 `{"ok":true}`). */
-  reply(reply: SinkReply | ((request: SinkRequest) => SinkReply)): void;
+  /**
+   * Sets the answer for the following requests (default: 200 `{"ok":true}`); a function may
+   * answer later (a long poll), resolving its promise when it has something to say.
+   */
+  reply(reply: SinkReply | ((request: SinkRequest) => SinkReply | Promise<SinkReply>)): void;
   close(): Promise<void>;
 }
 
@@ -98,7 +101,7 @@ function wait(ms: number, signal: AbortSignal): Promise<void> {
 export function startWebhookSink(options: WebhookSinkOptions = {}): WebhookSink {
   const requests: SinkRequest[] = [];
   const closing = new AbortController();
-  let answer: SinkReply | ((request: SinkRequest) => SinkReply) = {};
+  let answer: SinkReply | ((request: SinkRequest) => SinkReply | Promise<SinkReply>) = {};
   const server = Deno.serve({
     hostname: "127.0.0.1",
     port: 0,
@@ -114,7 +117,7 @@ export function startWebhookSink(options: WebhookSinkOptions = {}): WebhookSink 
       body: await request.text(),
     };
     requests.push(recorded);
-    const reply = typeof answer === "function" ? answer(recorded) : answer;
+    const reply = typeof answer === "function" ? await answer(recorded) : answer;
     if (reply.delayMs) await wait(reply.delayMs, closing.signal);
     if (reply.redirectTo) {
       return new Response(null, { status: 302, headers: { location: reply.redirectTo } });
