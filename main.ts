@@ -17,7 +17,11 @@ import { createServeHandler, handleServeError } from "./server/serve.ts";
 import { withApprovalMessages } from "./services/approvals.ts";
 import { ConfigError, configSecrets, loadConfig } from "./services/config.ts";
 import { createAppContext } from "./services/context.ts";
-import { integrationStatus } from "./services/integration_status.ts";
+import {
+  chatTransports,
+  checkIntegrations,
+  integrationStatus,
+} from "./services/integration_status.ts";
 import { createModuleServices } from "./services/module_services.ts";
 import { createQueueHandler, recoverUnfinishedIntakes } from "./services/queue.ts";
 import { syncWorkflowsDir, watchWorkflowsDir } from "./services/workflows_dir.ts";
@@ -46,24 +50,22 @@ async function openKv(path: string | undefined): Promise<{ kv: Deno.Kv; lock: Kv
   return { kv: await Deno.openKv(path), lock };
 }
 
-function startCron(kv: Deno.Kv, signal: AbortSignal): void {
-  if (typeof Deno.cron !== "function") {
-    log.info("Deno.cron unavailable: disabled-until workflows re-enable on read only");
-    return;
-  }
+/** Stops the server, the cron and the workflows-directory watcher (SIGINT, SIGTERM). */
+const shutdown = new AbortController();
+/** The KV `main()` opens; the maintenance cron waits for it. */
+const kvOpened = Promise.withResolvers<Deno.Kv>();
+
+// Deno Deploy only picks up crons registered at the top level of the entry module, before the
+// server starts (not inside functions, conditions or callbacks), so this one is declared here and
+// waits for the KV `main()` opens. `Deno.cron` is on through `"unstable"` in deno.json.
+Deno.cron("flowgate-maintenance", MAINTENANCE_SCHEDULE, { signal: shutdown.signal }, async () => {
   try {
-    Deno.cron("flowgate-maintenance", MAINTENANCE_SCHEDULE, { signal }, async () => {
-      try {
-        const changed = await reenableExpiredWorkflows(kv);
-        if (changed.length > 0) log.info("Workflows re-enabled", { count: changed.length });
-      } catch (error) {
-        log.warn("Maintenance failed", { error: String(error) });
-      }
-    });
+    const changed = await reenableExpiredWorkflows(await kvOpened.promise);
+    if (changed.length > 0) log.info("Workflows re-enabled", { count: changed.length });
   } catch (error) {
-    log.info("Deno.cron not started", { reason: String(error) });
+    log.warn("Maintenance failed", { error: String(error) });
   }
-}
+});
 
 async function main(): Promise<void> {
   let config;
@@ -79,11 +81,18 @@ async function main(): Promise<void> {
   for (const secret of configSecrets(config)) registerSecret(secret);
 
   const { kv, lock } = await openKv(config.kvPath);
-  const { token } = await ensureAdminToken(kv, config.adminToken);
+  kvOpened.resolve(kv);
+  const { token, replaced } = await ensureAdminToken(kv, config.adminToken);
   if (token !== undefined) {
     log.warn("Admin token generated: store it now, it is shown only this once", {
       admin_token: token,
     });
+  }
+  if (replaced !== undefined) {
+    log.warn(
+      "FLOWGATE_ADMIN_TOKEN replaces the admin token stored in the KV: the old one no longer works",
+      { replaced: replaced.source, replaced_created_at: replaced.created_at },
+    );
   }
   const chatAdmins = await bootstrapChatAdmins(kv, config.chatAdmins);
   if (chatAdmins.granted.length > 0 || chatAdmins.revoked.length > 0) {
@@ -110,7 +119,6 @@ async function main(): Promise<void> {
     });
   }, INTAKE_RECOVERY_DELAY_MS);
 
-  const shutdown = new AbortController();
   if (config.workflowsDir !== undefined) {
     const report = await syncWorkflowsDir(kv, config.workflowsDir);
     log.info("Workflows directory loaded", {
@@ -125,11 +133,17 @@ async function main(): Promise<void> {
       log.error("Workflows directory watcher stopped", { error: String(error) });
     });
   }
-  startCron(kv, shutdown.signal);
 
   log.info("Integrations", {
     kv: config.kvPath ?? "platform",
     ...integrationStatus(ctx),
+    "chat_transports": chatTransports(config),
+  });
+  // Configured is not working: say at start what cannot work (zmq without FFI), in the background.
+  checkIntegrations(ctx).then(({ errors }) => {
+    for (const [integration, reason] of Object.entries(errors)) {
+      log.warn("Integration unavailable", { integration, reason });
+    }
   });
   const server = Deno.serve({
     port: config.port,
@@ -137,6 +151,9 @@ async function main(): Promise<void> {
     onListen: ({ hostname, port }) => log.info("Flowgate listening", { hostname, port }),
     onError: handleServeError,
   }, createServeHandler(app));
+  // Slack Socket Mode and Telegram long polling connect out (webhooks need nothing); they
+  // reconnect on their own until the shutdown below.
+  chat.start();
 
   const stop = () => {
     clearTimeout(recovery);
@@ -150,6 +167,7 @@ async function main(): Promise<void> {
     }
   }
   await server.finished;
+  await chat.stop();
   kv.close();
   lock?.release();
 }

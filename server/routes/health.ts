@@ -1,12 +1,13 @@
 /**
- * `GET /healthz`: KV reachable, integrations on and off, the misp-modules server reachable.
+ * `GET /healthz`: KV reachable, integrations on and off (ZeroMQ checked for real: FFI permission and
+ * its native addon, see `checkIntegrations`), the misp-modules server reachable.
  *
  * @module
  */
 
 import { Hono } from "hono";
 import type { AppContext, AppEnv } from "../../services/context.ts";
-import { integrationStatus } from "../../services/integration_status.ts";
+import { chatTransports, checkIntegrations } from "../../services/integration_status.ts";
 
 /** The health route. */
 export function healthRoutes(
@@ -22,10 +23,16 @@ export function healthRoutes(
       kvOk = false;
       kvError = error instanceof Error ? error.message : String(error);
     }
+    const { integrations, errors } = await checkIntegrations(ctx);
     const body: Record<string, unknown> = {
       ok: kvOk,
       kv: kvOk ? { ok: true } : { ok: false, error: kvError },
-      integrations: integrationStatus(ctx),
+      integrations,
+      // How Slack and Telegram reach Flowgate: webhooks, or Socket Mode / long polling.
+      "chat_transports": chatTransports(ctx.config),
+      // A configured integration that cannot work (e.g. zmq without FFI) says why; the process
+      // still serves, so it does not turn the answer into a 503.
+      ...(Object.keys(errors).length > 0 ? { integration_errors: errors } : {}),
     };
     if (ctx.proxy) body.misp_modules = await ctx.proxy.health();
     return c.json(body, kvOk ? 200 : 503);

@@ -9,7 +9,12 @@ import { type ChatCardRecord, getChatCard } from "../../store/chat_cards.ts";
 import { putChatRole, putChatVenue } from "../../store/chat_roles.ts";
 import { type FakeMisp, startFakeMisp } from "../fakes/misp_server.ts";
 import { startTelegramApi, type TelegramApi } from "../fakes/telegram_api.ts";
-import { amberEvent, approvalWorkflowYaml, PUBLISHER } from "../fixtures/approval_setup.ts";
+import {
+  amberEvent,
+  approvalWorkflowYaml,
+  processPublishGate,
+  PUBLISHER,
+} from "../fixtures/approval_setup.ts";
 import { type FlowgateProcess, startFlowgate } from "../fixtures/flowgate_process.ts";
 import { waitFor } from "../fixtures/wait_for.ts";
 
@@ -61,15 +66,7 @@ async function startGate(params: Record<string, string> = {}): Promise<Gate> {
   let flowgateUrl = "";
   const misp = await startFakeMisp({
     events: [await amberEvent()],
-    onPublish: async (event) => {
-      const response = await fetch(`${flowgateUrl}/query`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ module: "flowgate_event_publish", data: event }),
-      });
-      const body = await response.json();
-      return typeof body.error === "string" ? { block: body.error } : undefined;
-    },
+    onPublish: processPublishGate(() => flowgateUrl),
   });
   const start = () =>
     startFlowgate({

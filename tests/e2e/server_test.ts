@@ -5,38 +5,11 @@
 
 import assert from "node:assert/strict";
 import { startFlowgate } from "../fixtures/flowgate_process.ts";
+import { postRedSave, RED_SAVES_WORKFLOW, sharedEvent } from "./red_saves.ts";
 
 const ADMIN_TOKEN = "e2e-admin-token-0123456789abcdef";
 const HOOK_TOKEN = "e2e-hook-token-0123456789abcdef";
 const DATA = new URL("../../../shared/data/", import.meta.url);
-
-const TAG_WORKFLOW = `
-name: flag-red-saves
-description: Stops on events tagged tlp:red, lets the rest through
-trigger: event-after-save
-enabled: true
-start: red
-nodes:
-  red:
-    module: tag-if
-    params:
-      scope: event_attribute
-      condition: in_or
-      tags: [tlp:red]
-    then: stop
-  stop:
-    module: stop-execution
-    params:
-      message: "tlp:red event saved"
-`;
-
-async function readEvent(tlpRed: boolean): Promise<Record<string, unknown>> {
-  const event = JSON.parse(
-    await Deno.readTextFile(new URL("misp-event-pymisp-sighting_2.json", DATA)),
-  );
-  if (tlpRed) event.Event.Tag = [...(event.Event.Tag ?? []), { id: "9001", name: "tlp:red" }];
-  return event;
-}
 
 function admin(base: string, path: string, init: RequestInit = {}): Promise<Response> {
   const headers = new Headers(init.headers);
@@ -73,13 +46,17 @@ Deno.test({
       const base = flowgate.url;
 
       await t.step("import the real blueprint through the API", async () => {
-        const response = await admin(base, "/api/workflows?trigger=enrichment-before-query", {
-          method: "POST",
-          headers: { "Content-Type": "application/json" },
-          body: await Deno.readTextFile(
-            new URL("blueprint_pap_red-and-tlp_red-blocking_1661328258.json", DATA),
-          ),
-        });
+        const response = await admin(
+          base,
+          "/api/workflows?trigger=enrichment-before-query&enable=true",
+          {
+            method: "POST",
+            headers: { "Content-Type": "application/json" },
+            body: await Deno.readTextFile(
+              new URL("blueprint_pap_red-and-tlp_red-blocking_1661328258.json", DATA),
+            ),
+          },
+        );
         assert.equal(response.status, 201);
         assert.equal((await response.json()).workflow.workflow.trigger, "enrichment-before-query");
       });
@@ -96,31 +73,24 @@ Deno.test({
       };
 
       await t.step("a real event tagged tlp:red is blocked", async () => {
-        const body = await query(await readEvent(true));
+        const body = await query(await sharedEvent(["tlp:red"]));
         assert.equal(typeof body.error, "string");
         assert.match(body.error, /stop-execution/);
       });
 
       await t.step("the same event without the tag is allowed", async () => {
-        assert.deepEqual(await query(await readEvent(false)), { data: true });
+        assert.deepEqual(await query(await sharedEvent()), { data: true });
       });
 
       await t.step("a webhook intake runs from the queue; run and trace are readable", async () => {
         const created = await admin(base, "/api/workflows", {
           method: "POST",
           headers: { "Content-Type": "application/yaml" },
-          body: TAG_WORKFLOW,
+          body: RED_SAVES_WORKFLOW,
         });
         assert.equal(created.status, 201);
-        const hook = await fetch(`${base}/hooks/misp/event-after-save`, {
-          method: "POST",
-          headers: { Authorization: `Bearer ${HOOK_TOKEN}`, "Content-Type": "application/json" },
-          body: JSON.stringify(await readEvent(true)),
-        });
-        assert.equal(hook.status, 202);
-        const { run_ids: runIds } = await hook.json();
-        assert.equal(runIds.length, 1);
-        const run = await (await waitForRun(base, runIds[0])).json();
+        const runId = await postRedSave(base, HOOK_TOKEN);
+        const run = await (await waitForRun(base, runId)).json();
         assert.equal(run.actor.kind, "webhook");
         assert.equal(run.workflow_name, "flag-red-saves");
         assert.deepEqual(run.trace.map((entry: { module: string }) => entry.module), [
@@ -148,11 +118,11 @@ Deno.test({
       const created = await admin(first.url, "/api/workflows", {
         method: "POST",
         headers: { "Content-Type": "application/yaml" },
-        body: TAG_WORKFLOW,
+        body: RED_SAVES_WORKFLOW,
       });
       assert.equal(created.status, 201);
 
-      const template = await readEvent(false);
+      const template = await sharedEvent();
       const acknowledged = new Map<string, string>();
       let killed = false;
       const post = async (i: number) => {

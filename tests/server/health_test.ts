@@ -1,4 +1,9 @@
 import assert from "node:assert/strict";
+import {
+  createZmqPublisher,
+  type ZeroMqAvailability,
+} from "../../modules/action/lib/zmq_publisher.ts";
+import { checkIntegrations } from "../../services/integration_status.ts";
 import { ADMIN_TOKEN, importRedBlueprint, mispQuery, realEvent, startTestApp } from "./test_app.ts";
 
 Deno.test("GET /healthz says KV answers and which integrations are on", async () => {
@@ -11,6 +16,50 @@ Deno.test("GET /healthz says KV answers and which integrations are on", async ()
   assert.equal(body.integrations.misp, false);
   assert.equal(body.integrations.webhooks, true);
   assert.equal(body.integrations.slack, false);
+});
+
+Deno.test("GET /healthz checks ZeroMQ for real: FFI granted and the addon loaded", async () => {
+  // This test process has every permission (`deno task test`); tests/e2e/permissions_test.ts
+  // starts Flowgate without FFI and sees zmq reported false with the reason.
+  await using test = await startTestApp({
+    services: { zmq: createZmqPublisher("tcp://127.0.0.1:*") },
+  });
+  const body = await (await test.request("/healthz")).json();
+  assert.equal(body.integrations.zmq, true);
+  assert.equal(body.integration_errors, undefined);
+});
+
+Deno.test("checkIntegrations() leaves unconfigured integrations off without checking them", async () => {
+  await using test = await startTestApp();
+  const health = await checkIntegrations(test.ctx, { timeoutMs: 1 });
+  assert.equal(health.integrations.zmq, false);
+  assert.deepEqual(health.errors, {});
+});
+
+Deno.test("checkIntegrations() answers within its timeout when the ZeroMQ check hangs", async () => {
+  await using test = await startTestApp({
+    services: { zmq: createZmqPublisher("tcp://127.0.0.1:*") },
+  });
+  const hanging = Promise.withResolvers<ZeroMqAvailability>();
+  const health = await checkIntegrations(test.ctx, {
+    timeoutMs: 5,
+    zeroMq: () => hanging.promise,
+  });
+  assert.equal(health.integrations.zmq, false);
+  assert.equal(health.errors.zmq, "still loading the ZeroMQ addon after 5 ms");
+  hanging.resolve({ ok: true });
+});
+
+Deno.test("checkIntegrations() reports why ZeroMQ cannot work", async () => {
+  await using test = await startTestApp({
+    services: { zmq: createZmqPublisher("tcp://127.0.0.1:*") },
+  });
+  const health = await checkIntegrations(test.ctx, {
+    zeroMq: () => Promise.resolve({ ok: false, reason: "FFI is not granted" }),
+  });
+  assert.equal(health.integrations.zmq, false);
+  assert.deepEqual(health.errors, { zmq: "FFI is not granted" });
+  assert.equal(health.integrations.webhooks, true);
 });
 
 Deno.test("GET /metrics (admin) exposes runs, verdict latency, queue and dead letters", async (t) => {

@@ -133,7 +133,8 @@ export async function realEvent(options: { tlpRed?: boolean } = {}): Promise<
 
 /** Imports the real `PAP:RED and tlp:red Blocking` blueprint as a workflow; returns its id. */
 export async function importRedBlueprint(test: TestApp): Promise<string> {
-  const response = await test.admin("/api/workflows?trigger=enrichment-before-query", {
+  // Imported blueprints start disabled; ?enable=true switches this one on at once.
+  const response = await test.admin("/api/workflows?trigger=enrichment-before-query&enable=true", {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: await readSharedData("blueprint_pap_red-and-tlp_red-blocking_1661328258.json"),

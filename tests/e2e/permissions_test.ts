@@ -1,0 +1,130 @@
+/**
+ * Permissions that match what runs: a real Flowgate process started with exactly the flags of
+ * `deno task start` (tests/fixtures/flowgate_process.ts reads them from deno.json), with ZeroMQ
+ * configured. `push-zmq` must really publish to a ZeroMQ subscriber under those flags, and
+ * without FFI `/healthz` must say zmq does not work, and why.
+ */
+
+import assert from "node:assert/strict";
+import { Subscriber } from "zeromq";
+import { freePort, startFlowgate } from "../fixtures/flowgate_process.ts";
+import { waitFor } from "../fixtures/wait_for.ts";
+
+const ADMIN_TOKEN = "e2e-permissions-admin-token-0123456789";
+
+const ZMQ_WORKFLOW = `
+name: publish-on-zmq
+description: Every publication goes out on MISP's workflow ZeroMQ topic
+trigger: event-publish
+enabled: true
+start: push
+nodes:
+  push:
+    module: push-zmq
+    params:
+      data_extraction_path: ""
+`;
+
+/** The real event `misp-event-pymisp-sighting_2.json`, as MISP sends it. */
+async function realEvent(): Promise<Record<string, unknown>> {
+  return JSON.parse(
+    await Deno.readTextFile(
+      new URL("../../../shared/data/misp-event-pymisp-sighting_2.json", import.meta.url),
+    ),
+  );
+}
+
+async function healthz(url: string): Promise<Record<string, Record<string, unknown>>> {
+  const response = await fetch(`${url}/healthz`);
+  assert.equal(response.status, 200);
+  return await response.json();
+}
+
+Deno.test({
+  name: "start flags: push-zmq publishes to a real ZeroMQ subscriber and /healthz says zmq works",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "flowgate-permissions-" });
+    const endpoint = `tcp://127.0.0.1:${freePort()}`;
+    const subscriber = new Subscriber({ linger: 0 });
+    try {
+      await using flowgate = await startFlowgate({
+        kvPath: `${dir}/flowgate.kv`,
+        adminToken: ADMIN_TOKEN,
+        env: { FLOWGATE_ZMQ_ENDPOINT: endpoint },
+      });
+      const health = await healthz(flowgate.url);
+      assert.equal(health.integrations!.zmq, true, JSON.stringify(health));
+      assert.equal(health.integration_errors, undefined);
+
+      const created = await fetch(`${flowgate.url}/api/workflows`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/yaml" },
+        body: ZMQ_WORKFLOW,
+      });
+      assert.equal(created.status, 201, await created.clone().text());
+      await created.body?.cancel();
+
+      // Flowgate binds on its first publication; a subscriber misses what is sent before its
+      // subscription reaches the publisher (ZeroMQ's slow joiner), so publish until one arrives.
+      subscriber.connect(endpoint);
+      subscriber.subscribe("misp_json_workflow");
+      const event = await realEvent();
+      const received: string[] = [];
+      const receiving = (async () => {
+        for await (const [frame] of subscriber) received.push(frame?.toString() ?? "");
+      })().catch(() => {});
+      await waitFor(async () => {
+        const response = await fetch(`${flowgate.url}/query`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ module: "flowgate_event_publish", data: event, params: {} }),
+        });
+        assert.deepEqual(await response.json(), { data: true });
+        return received.length > 0;
+      }, { what: "a push-zmq message at the ZeroMQ subscriber", intervalMs: 100 });
+      const [topic, ...rest] = received[0]!.split(" ");
+      assert.equal(topic, "misp_json_workflow");
+      assert.equal(
+        JSON.parse(rest.join(" ")).Event.uuid,
+        "5c6ab833-676c-42f3-95d2-034f0a00020f",
+      );
+      subscriber.close();
+      await receiving;
+    } finally {
+      if (!subscriber.closed) subscriber.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "start flags with --deny-ffi: /healthz reports zmq false and why, and the log says so",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "flowgate-permissions-" });
+    try {
+      await using flowgate = await startFlowgate({
+        kvPath: `${dir}/flowgate.kv`,
+        adminToken: ADMIN_TOKEN,
+        env: { FLOWGATE_ZMQ_ENDPOINT: `tcp://127.0.0.1:${freePort()}` },
+        deny: ["ffi"],
+      });
+      const health = await healthz(flowgate.url);
+      assert.equal(health.ok, true);
+      assert.equal(health.integrations!.zmq, false);
+      assert.match(
+        String(health.integration_errors?.zmq),
+        /FFI is not granted for the ZeroMQ addon .*deno task start/,
+      );
+      await waitFor(() => flowgate.logs().includes("Integration unavailable"), {
+        what: "the start-up warning that zmq cannot work",
+      });
+      assert.doesNotMatch(flowgate.logs(), /NotCapable/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
