@@ -24,6 +24,8 @@ export interface LoadResult {
   wallMs: number;
   /** Latency of every request, in milliseconds, sorted. */
   latencies: number[];
+  /** Time spent after the bursts in `BurstOptions.drain` (work left over), in milliseconds. */
+  drainMs: number;
 }
 
 /** Requests per second of a result. */
@@ -37,6 +39,11 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[
     Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
   ]!;
+}
+
+/** Requests per second counting the drain too: the rate the target keeps up under a long load. */
+export function sustainedThroughput(result: LoadResult): number {
+  return result.requests / ((result.wallMs + result.drainMs) / 1_000);
 }
 
 /** Runs `total` calls of `task` with `concurrency` callers; returns the wall time in ms. */
@@ -60,6 +67,11 @@ export interface BurstOptions {
   perRound: number;
   concurrency: number;
   send: SendRequest;
+  /**
+   * Waits, after each burst, until the target finished the work the burst left (queued runs), so
+   * the next target's burst does not pay for it; the wait is summed in `drainMs`, not `wallMs`.
+   */
+  drain?: (target: LoadTarget) => Promise<void>;
 }
 
 /**
@@ -71,7 +83,7 @@ export async function alternateBursts(
   options: BurstOptions,
 ): Promise<Map<string, LoadResult>> {
   const results = new Map<string, LoadResult>(
-    targets.map((target) => [target.name, { requests: 0, wallMs: 0, latencies: [] }]),
+    targets.map((target) => [target.name, { requests: 0, wallMs: 0, latencies: [], drainMs: 0 }]),
   );
   let sent = 0;
   for (let round = 0; round < options.rounds; round++) {
@@ -84,6 +96,11 @@ export async function alternateBursts(
         result.latencies.push(performance.now() - started);
       });
       result.requests += options.perRound;
+      if (options.drain) {
+        const drainStarted = performance.now();
+        await options.drain(target);
+        result.drainMs += performance.now() - drainStarted;
+      }
     }
   }
   for (const result of results.values()) result.latencies.sort((a, b) => a - b);
@@ -97,7 +114,7 @@ export async function alternateSequential(
   send: SendRequest,
 ): Promise<Map<string, LoadResult>> {
   const results = new Map<string, LoadResult>(
-    targets.map((target) => [target.name, { requests: 0, wallMs: 0, latencies: [] }]),
+    targets.map((target) => [target.name, { requests: 0, wallMs: 0, latencies: [], drainMs: 0 }]),
   );
   for (let i = 0; i < requests; i++) {
     for (let k = 0; k < targets.length; k++) {

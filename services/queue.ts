@@ -13,9 +13,10 @@
 
 import type { JsonObject, RunActor, RunResult, Workflow } from "../engine/model.ts";
 import { log } from "../engine/log.ts";
-import { runWorkflow } from "../engine/run_workflow.ts";
+import { dataFingerprint, runWorkflow } from "../engine/run_workflow.ts";
 import { addDeadLetter } from "../store/dead_letters.ts";
 import { getIntakePayload } from "../store/intake.ts";
+import type { IntakeBatchMessage } from "../store/intake_batch.ts";
 import { requeueUnfinishedIntakes } from "../store/intake_recovery.ts";
 import {
   enqueueJob,
@@ -28,7 +29,7 @@ import {
   QUEUE_JOB_RETENTION_MS,
 } from "../store/queue_jobs.ts";
 import { recordRunAttempt, settleRunOutcome } from "../store/run_attempts.ts";
-import { getRunSummary, type RunToSave } from "../store/runs.ts";
+import { type RunToSave, storedRunIds } from "../store/runs.ts";
 import type { IntakeMessage, RunAttempt, RunRecord, StoredWorkflow } from "../store/types.ts";
 import { getWorkflow, getWorkflowVersion, listEnabledWorkflows } from "../store/workflows.ts";
 import type { AppContext } from "./context.ts";
@@ -105,8 +106,11 @@ export function createQueueHandler(
   const retryBaseMs = options.retryBaseMs ?? ACTION_RETRY_BASE_MS;
   const maxAttempts = options.maxAttempts ?? MAX_ACTION_ATTEMPTS;
 
-  async function handleIntake(message: IntakeMessage): Promise<void> {
-    const payload = await loadIntakePayload(message);
+  async function handleIntake(
+    message: IntakeMessage,
+    loaded?: IntakePayload | null,
+  ): Promise<void> {
+    const payload = loaded === undefined ? await loadIntakePayload(message) : loaded;
     if (payload === null) {
       await markWorkDone(ctx.kv, intakeWorkId(message.intake_id), ctx.now());
       return;
@@ -115,12 +119,18 @@ export function createQueueHandler(
     const claimed: string[] = [];
     let enabled: StoredWorkflow[] | undefined;
     try {
+      // Claimed synchronously, before any await, so a concurrent redelivery skips them; what is
+      // stored is read after the claim, so a run stored meanwhile is seen.
+      const mine: IntakePayload["workflows"] = [];
       for (const entry of payload.workflows) {
-        // Claimed synchronously, before any await, so a concurrent redelivery skips it.
         if (inFlight.has(entry.run_id)) continue;
         inFlight.add(entry.run_id);
         claimed.push(entry.run_id);
-        if ((await getRunSummary(ctx.kv, entry.run_id)) !== null) continue;
+        mine.push(entry);
+      }
+      const done = await storedRunIds(ctx.kv, claimed);
+      for (const entry of mine) {
+        if (done.has(entry.run_id)) continue;
         const startedAt = ctx.now();
         let stored: StoredWorkflow | null = null;
         try {
@@ -174,6 +184,36 @@ export function createQueueHandler(
     } finally {
       for (const runId of claimed) inFlight.delete(runId);
     }
+  }
+
+  /**
+   * An intake message and the intakes committed with it (`also`). Their runs go side by side (and
+   * share commits), except that intakes on the same data go one after the other: run at once,
+   * the later would look like a re-entrant call to the re-entrancy guard. Every intake gets its
+   * turn; the first failure is thrown afterwards for redelivery, which skips the stored runs.
+   */
+  async function handleIntakes(message: IntakeMessage | IntakeBatchMessage): Promise<void> {
+    const intakes = "also" in message && Array.isArray(message.also)
+      ? [message, ...message.also]
+      : [message];
+    const payloads = await Promise.all(intakes.map(loadIntakePayload));
+    const sameData = new Map<string, number[]>();
+    payloads.forEach((payload, i) => {
+      const key = payload === null ? `missing:${i}` : dataFingerprint(payload.data);
+      sameData.set(key, [...(sameData.get(key) ?? []), i]);
+    });
+    let failure: { error: unknown } | undefined;
+    await Promise.all([...sameData.values()].map(async (indexes) => {
+      for (const i of indexes) {
+        try {
+          await handleIntake(intakes[i]!, payloads[i] ?? null);
+          ctx.metrics.queueHandled("intake");
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
+    }));
+    if (failure) throw failure.error;
   }
 
   /** The intake's payload; null (logged, dead-lettered) when it is gone or unreadable. */
@@ -452,15 +492,15 @@ export function createQueueHandler(
     // Queue work holds payloads too: no idle collection runs under it.
     processMemory.begin();
     try {
-      if (kind === "intake") await handleIntake(message as IntakeMessage);
-      else if (kind === "job") await handleJob(message as JobMessage);
-      else {
+      if (kind === "intake") await handleIntakes(message as IntakeMessage | IntakeBatchMessage);
+      else if (kind === "job") {
+        await handleJob(message as JobMessage);
+        ctx.metrics.queueHandled((message as JobMessage).kind);
+      } else {
         log.warn("Unknown queue message", { message: JSON.stringify(message)?.slice(0, 200) });
-        return;
       }
     } finally {
       processMemory.end();
     }
-    ctx.metrics.queueHandled(kind === "job" ? (message as JobMessage).kind : "intake");
   };
 }

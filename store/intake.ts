@@ -141,8 +141,16 @@ export async function getIntake(kv: Deno.Kv, id: string): Promise<IntakeRecord |
 
 /** The payload of an intake, as the webhook sent it, or null once it expired. */
 export async function getIntakePayload(kv: Deno.Kv, id: string): Promise<unknown | null> {
-  const record = await getIntake(kv, id);
+  // The record and the first chunk in one read: most payloads are one chunk.
+  const [recordEntry, firstChunk] = await kv.getMany<[IntakeRecord, Uint8Array]>([
+    [KEY_INTAKES, id],
+    [KEY_INTAKE_PAYLOADS, id, 0],
+  ]);
+  const record = recordEntry.value;
   if (!record) return null;
+  if (record.payload_chunks === 1) {
+    return firstChunk.value instanceof Uint8Array ? decodeJson(firstChunk.value) : null;
+  }
   const bytes = await readChunks(kv, [KEY_INTAKE_PAYLOADS, id], record.payload_chunks);
   return bytes ? decodeJson(bytes) : null;
 }

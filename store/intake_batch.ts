@@ -1,11 +1,13 @@
 /**
  * Group commit of webhook intakes: several concurrent intakes land in one atomic commit (dedupe
- * markers checked, records, payloads and queue messages together), which is what lets durable
- * intake pass 1,000 webhooks per second on a local KV whose commits serialise. Anything unusual
- * (a big payload, a marker that changed under the batch) falls back to `recordIntake`, one by one.
+ * markers checked, records, payloads and one queue message for them all), which is what lets
+ * durable intake pass 1,000 webhooks per second on a local KV whose commits serialise. Anything
+ * unusual (a big payload, a marker that changed under the batch) falls back to `recordIntake`, one
+ * by one.
  *
  * Added by the server helper. The stored shapes are those of `store/intake.ts` (same keys, record,
- * dedupe marker and message), so readers cannot tell which path wrote an intake.
+ * dedupe marker), so readers cannot tell which path wrote an intake; the queue message is
+ * `store/intake.ts`'s, carrying the commit's other intakes in `also`.
  *
  * @module
  */
@@ -33,6 +35,15 @@ interface IntakeDedupe {
   intake_id: string;
   run_ids: string[];
   expires_at: number;
+}
+
+/**
+ * The queue message of a batch commit: the first intake's `IntakeMessage`, with the other intakes
+ * of the same commit in `also` (the listener handles each as if it had its own message). To the
+ * dead letters and their retry it is the first intake's message, carried whole.
+ */
+export interface IntakeBatchMessage extends IntakeMessage {
+  also: IntakeMessage[];
 }
 
 interface Prepared {
@@ -117,7 +128,7 @@ async function commitBatch(kv: Deno.Kv, batch: Prepared[]): Promise<IntakeResult
   const results: IntakeResult[] = [];
   const op = kv.atomic();
   const expireIn = INTAKE_RETENTION_DAYS * DAY_MS;
-  let writes = 0;
+  const messages: IntakeMessage[] = [];
   for (let i = 0; i < batch.length; i++) {
     const { options, dedupeKey, bytes } = batch[i]!;
     const marker = markers[i]!;
@@ -142,12 +153,12 @@ async function commitBatch(kv: Deno.Kv, batch: Prepared[]): Promise<IntakeResult
       payload_bytes: bytes.length,
       payload_chunks: chunks.length,
     };
-    const message: IntakeMessage = {
+    messages.push({
       type: "intake",
       intake_id: intakeId,
       trigger: options.trigger,
       run_ids: options.runIds,
-    };
+    });
     const dedupe: IntakeDedupe = {
       intake_id: intakeId,
       run_ids: options.runIds,
@@ -155,15 +166,31 @@ async function commitBatch(kv: Deno.Kv, batch: Prepared[]): Promise<IntakeResult
     };
     op.check(marker)
       .set(dedupeKey, dedupe, { expireIn: Math.max(1, options.windowMs) })
-      .set([KEY_INTAKES, intakeId], record, { expireIn })
-      .enqueue(message, {
-        keysIfUndelivered: [deadLetterKey(intakeId)],
-        backoffSchedule: [...QUEUE_BACKOFF_MS],
-      });
+      .set([KEY_INTAKES, intakeId], record, { expireIn });
     chunks.forEach((chunk, n) => op.set([KEY_INTAKE_PAYLOADS, intakeId, n], chunk, { expireIn }));
-    writes++;
     results.push({ duplicate: false, runIds: options.runIds, intakeId });
   }
-  if (writes === 0) return results;
+  if (messages.length === 0) return results;
+  for (const message of queueMessages(messages)) {
+    op.enqueue(message, {
+      keysIfUndelivered: [deadLetterKey(message.intake_id)],
+      backoffSchedule: [...QUEUE_BACKOFF_MS],
+    });
+  }
   return (await op.commit()).ok ? results : null;
+}
+
+/** Largest batch message, in characters of JSON; KV refuses queue messages over 64 KiB. */
+const MAX_BATCH_MESSAGE_CHARS = 32_768;
+
+/**
+ * The queue messages of a commit's intakes: one for them all (the local KV queue spends far more
+ * per delivered message than per intake handled inside one), or one each when that one would be
+ * too big (intakes of many workflows carry many run ids).
+ */
+function queueMessages(messages: IntakeMessage[]): (IntakeMessage | IntakeBatchMessage)[] {
+  const [first, ...also] = messages;
+  if (first === undefined || also.length === 0) return messages;
+  const batch: IntakeBatchMessage = { ...first, also };
+  return JSON.stringify(batch).length <= MAX_BATCH_MESSAGE_CHARS ? [batch] : messages;
 }

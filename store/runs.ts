@@ -322,6 +322,23 @@ export async function getRunSummary(
   return summary && isLive(summary, options.now) ? summary : null;
 }
 
+/** The ids among `ids` that have a stored (not expired) run, read `MAX_GET_MANY_KEYS` at a time. */
+export async function storedRunIds(
+  kv: Deno.Kv,
+  ids: readonly string[],
+  options: ReadRunOptions = {},
+): Promise<Set<string>> {
+  const stored = new Set<string>();
+  for (let i = 0; i < ids.length; i += MAX_GET_MANY_KEYS) {
+    const batch = ids.slice(i, i + MAX_GET_MANY_KEYS);
+    const entries = await kv.getMany<StoredRunSummary[]>(batch.map((id) => [KEY_RUNS, id]));
+    entries.forEach((entry, k) => {
+      if (entry.value && isLive(entry.value, options.now)) stored.add(batch[k]!);
+    });
+  }
+  return stored;
+}
+
 /**
  * A whole run with its trace, its whole error list (the summary may hold it cut) and its queue
  * attempts, or null when missing, expired or incompletely stored. Event fields stay as the

@@ -47,8 +47,9 @@ const EVENT_CONTEXT_KEYS = ["EventTag", "Org", "Orgc", "Galaxy", "RelatedEvent"]
  * §5 conversion of whatever event, attribute record or object record is given.
  */
 export function normalizeCoreFormat(raw: unknown, trigger: string): JsonObject {
-  const data = requireObject(raw, trigger);
-  return isCoreFormat(data) ? data : toCoreFormat(data, { trigger });
+  // `toCoreFormat` checks the data (an object, nested within the limit) itself: checked once.
+  if (isPlainObject(raw) && isCoreFormat(raw)) return requireObject(raw, trigger);
+  return toCoreFormat(raw, { trigger });
 }
 
 /**

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import type { JsonObject } from "../../engine/model.ts";
 import type { ModuleLookup } from "../../engine/walker.ts";
 import { TransientError } from "../../engine/module_errors.ts";
 import { MODULE_REGISTRY } from "../../modules/registry.ts";
@@ -48,6 +49,42 @@ Deno.test("queue intake handler runs each acknowledged run once, even when redel
   const run = await getRun(test.kv, intake.runIds[0]!);
   assert.equal(run?.outcome, "success");
   assert.equal((await listRuns(test.kv)).items.length, 1);
+});
+
+Deno.test("queue handler runs every intake of a batch message once, even when redelivered", async () => {
+  const calls: string[] = [];
+  await using test = await startTestApp({ modules: withModules(fakeAction("count", calls)) });
+  await createWorkflow(
+    test.kv,
+    workflowOf("event-after-save", [
+      node("trigger", "event-after-save", "trigger", [["tally"]]),
+      node("tally", "count", "action"),
+    ]),
+    { actor: "test", sourceFormat: "yaml" },
+  );
+  const event = await realEvent();
+  // Two saves of one event (run one after the other) and another event (run alongside).
+  const other = { ...event, Event: { ...(event.Event as JsonObject), uuid: crypto.randomUUID() } };
+  const intakes = await Promise.all(
+    [{ ...event, n: 1 }, { ...event, n: 2 }, other].map((data) =>
+      acceptIntake(test.ctx, "event-after-save", data, { actor: { kind: "webhook" } })
+    ),
+  );
+  const handler = createQueueHandler(test.ctx);
+  const [first, ...also] = intakes.map((intake) => ({
+    type: "intake",
+    intake_id: intake.intakeId,
+    trigger: "event-after-save",
+    run_ids: intake.runIds,
+  }));
+  const message = { ...first, also };
+  await Promise.all([handler(message), handler(message)]);
+  await handler(message);
+  assert.deepEqual(calls, ["tally", "tally", "tally"]);
+  for (const intake of intakes) {
+    assert.equal((await getRun(test.kv, intake.runIds[0]!))?.outcome, "success");
+  }
+  assert.equal((await listRuns(test.kv)).items.length, 3);
 });
 
 Deno.test("concurrent-task sub-walks run from the KV queue, once each", async () => {
