@@ -19,6 +19,11 @@ import { createRetryBackoff } from "./retry_backoff.ts";
 
 /** Longest wait for one `apps.connections.open` call. */
 export const SLACK_CONNECTIONS_OPEN_TIMEOUT_MS = 10_000;
+/**
+ * Longest wait from asking for a connection to Slack's `hello` on the socket; the library would
+ * wait forever for a socket that opens and stays silent.
+ */
+export const SLACK_SOCKET_HELLO_TIMEOUT_MS = 30_000;
 /** Pauses between reconnection attempts: the first, doubled up to the last. */
 export const SLACK_SOCKET_RETRY_MS: RetryPauses = { first: 1_000, max: 60_000 };
 /** A connection that stayed up this long resets the pause to its first value. */
@@ -33,6 +38,8 @@ export interface SlackSocketOptions {
   logger: Logger;
   /** Pauses between reconnection attempts (tests shorten them). */
   retryMs?: RetryPauses;
+  /** Default: `SLACK_SOCKET_HELLO_TIMEOUT_MS` (tests shorten it). */
+  helloTimeoutMs?: number;
 }
 
 /** Where the Socket Mode connection stands. */
@@ -58,6 +65,7 @@ interface SocketClientEvents {
 /** Builds the receiver and its supervisor; nothing connects before `start`. */
 export function createSlackSocket(options: SlackSocketOptions): SlackSocket {
   const retry = options.retryMs ?? SLACK_SOCKET_RETRY_MS;
+  const helloTimeoutMs = options.helloTimeoutMs ?? SLACK_SOCKET_HELLO_TIMEOUT_MS;
   const receiver = new SocketModeReceiver({
     appToken: options.appToken,
     logger: options.logger,
@@ -91,7 +99,7 @@ export function createSlackSocket(options: SlackSocketOptions): SlackSocket {
     while (!stopping) {
       state = "connecting";
       try {
-        await client.start();
+        await startWithin(client, helloTimeoutMs);
       } catch (error) {
         if (stopping) break;
         state = "retrying";
@@ -143,6 +151,27 @@ export function createSlackSocket(options: SlackSocketOptions): SlackSocket {
     },
     state: () => state,
   };
+}
+
+/**
+ * `client.start()`, given up after `timeoutMs` without Slack's `hello`: the socket is then closed
+ * and the attempt fails like any other.
+ */
+async function startWithin(client: SocketClientEvents, timeoutMs: number): Promise<void> {
+  const started = client.start();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), timeoutMs);
+  });
+  try {
+    if (await Promise.race([started, timedOut]) !== "timeout") return;
+  } finally {
+    clearTimeout(timer);
+  }
+  // Closing the socket makes the library reject `started`; that rejection is this failure.
+  started.catch(() => {});
+  await client.disconnect();
+  throw new Deno.errors.TimedOut(`Slack did not say hello within ${timeoutMs} ms`);
 }
 
 /** An error's message with its Slack error code, never a token or a body. */

@@ -64,7 +64,8 @@ export interface PublicationChanges {
   /**
    * `first-publication`: the event was never published, everything goes out;
    * `since-last-publication`: only what changed after `since` is counted;
-   * `unknown`: the data has no `publish_timestamp`, everything is listed as new or changed.
+   * `unknown`: the data has no `publish_timestamp` (or one that is not a time), everything is
+   * listed as new or changed.
    */
   basis: "first-publication" | "since-last-publication" | "unknown";
   /** The last publication (ISO), for `since-last-publication`. */
@@ -102,6 +103,19 @@ function list(value: unknown): JsonObject[] {
 function numberOf(value: unknown): number {
   const number = typeof value === "number" ? value : Number(String(value ?? ""));
   return Number.isFinite(number) ? number : 0;
+}
+
+/** Largest Unix time, in seconds, a `Date` can hold (year 275760). */
+const MAX_DATE_SECONDS = 8_640_000_000_000;
+
+/**
+ * The last publication, in Unix seconds (0: never published), or undefined when MISP sent none or
+ * sent something that is not a time (not a number, or beyond the dates a `Date` can hold).
+ */
+function publishedAt(value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  const seconds = typeof value === "number" ? value : Number(String(value).trim() || NaN);
+  return Number.isFinite(seconds) && Math.abs(seconds) <= MAX_DATE_SECONDS ? seconds : undefined;
 }
 
 function isTrue(value: unknown): boolean {
@@ -196,8 +210,8 @@ export function publicationChanges(
   options: PublicationChangesOptions = {},
 ): PublicationChanges {
   const event = eventOf(data);
-  const unknown = event.publish_timestamp === undefined || event.publish_timestamp === null;
-  const since = unknown ? 0 : numberOf(event.publish_timestamp);
+  const since = publishedAt(event.publish_timestamp);
+  const unknown = since === undefined;
   const first = !unknown && since <= 0;
   const previous = first || unknown ? null : options.previous ?? null;
   const collector = new ChangeCollector();
@@ -208,7 +222,8 @@ export function publicationChanges(
     if (maxKnownId === undefined) return "changed";
     return numberOf(item.id) > maxKnownId ? "added" : "changed";
   };
-  const changedSince = (item: JsonObject) => first || unknown || numberOf(item.timestamp) > since;
+  const changedSince = (item: JsonObject) =>
+    first || since === undefined || numberOf(item.timestamp) > since;
   const skip = (item: JsonObject) => (first || unknown) && isTrue(item.deleted);
 
   for (const { attribute, object } of allAttributes(event)) {
@@ -245,7 +260,7 @@ export function publicationChanges(
   }
   return {
     basis: unknown ? "unknown" : first ? "first-publication" : "since-last-publication",
-    ...(first || unknown ? {} : { since: new Date(since * 1_000).toISOString() }),
+    ...(first || since === undefined ? {} : { since: new Date(since * 1_000).toISOString() }),
     added_known: first || previous !== null,
     tags_compared: first || previous !== null,
     attributes: collector.counts.attribute,
@@ -273,7 +288,7 @@ export function describePublicationChanges(
     changes.basis === "first-publication"
       ? "First publication: everything below goes out"
       : changes.basis === "unknown"
-      ? "MISP sent no publish_timestamp: the whole event is listed"
+      ? "MISP sent no usable publish_timestamp: the whole event is listed"
       : `Changed since the last publication (${
         changes.since?.replace("T", " ").replace(/(\.\d+)?Z$/, " UTC")
       })`,

@@ -202,6 +202,32 @@ function guessKind(hasBranches: boolean): ModuleType {
 }
 
 /**
+ * The first key written twice in one mapping of `document` (scalar keys compared by value, as the
+ * `yaml` parser does), found in one pass without recursion; undefined when every key is unique.
+ */
+function duplicateKey(document: Document.Parsed): Scalar | undefined {
+  const pending: unknown[] = [document.contents];
+  while (pending.length > 0) {
+    const node = pending.pop();
+    if (isMap(node)) {
+      const seen = new Set<unknown>();
+      for (const pair of node.items) {
+        if (isScalar(pair.key)) {
+          if (seen.has(pair.key.value)) return pair.key;
+          seen.add(pair.key.value);
+        } else {
+          pending.push(pair.key);
+        }
+        pending.push(pair.value);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) pending.push(item);
+    }
+  }
+  return undefined;
+}
+
+/**
  * Parses a YAML workflow into the shared model. Unknown keys, bad ids and wrong types are errors
  * that carry line, column, node and field; the graph's meaning is checked by `validateWorkflow`.
  *
@@ -214,7 +240,9 @@ export function parseWorkflowYaml(text: string, options: ParseWorkflowYamlOption
   const lines = new LineCounter();
   let document: Document.Parsed;
   try {
-    document = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+    // The parser's own duplicate-key check compares each key with every earlier one (a 1 MiB map
+    // took minutes); `duplicateKey` does it in one pass.
+    document = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
   } catch (error) {
     if (!isStackOverflow(error)) throw error;
     throw new WorkflowLimitError(`Invalid YAML: ${nestingMessage()}`, {
@@ -236,6 +264,14 @@ export function parseWorkflowYaml(text: string, options: ParseWorkflowYamlOption
       });
     }
     throw new WorkflowSyntaxError(`Invalid YAML: ${problem.message} ${where}`, place);
+  }
+  const duplicate = duplicateKey(document);
+  if (duplicate) {
+    const position = lines.linePos(duplicate.range?.[0] ?? 0);
+    throw new WorkflowSyntaxError(
+      `Invalid YAML: Map keys must be unique (line ${position.line}, column ${position.col})`,
+      { line: position.line, column: position.col },
+    );
   }
   const root = document.contents;
   if (!isMap(root)) {

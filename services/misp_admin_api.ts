@@ -116,7 +116,7 @@ export function createMispAdminApi(api: MispApi): MispAdminApi {
               workflow: {
                 id: String(workflow.id),
                 name: String(workflow.name ?? ""),
-                data: typeof workflow.data === "string" ? JSON.parse(workflow.data) : workflow.data,
+                data: workflowDataOf(String(trigger.id), workflow.data),
               },
             }
             : {}),
@@ -147,6 +147,20 @@ export function createMispAdminApi(api: MispApi): MispAdminApi {
       );
     },
   };
+}
+
+/** A workflow's `data` as MISP lists it: the graph, or its JSON text (which must parse). */
+function workflowDataOf(triggerId: string, data: unknown): unknown {
+  if (typeof data !== "string") return data;
+  try {
+    return JSON.parse(data);
+  } catch {
+    throw new TypeError(
+      `MISP's workflow of trigger "${triggerId}" has data that is not JSON ("${
+        data.slice(0, 80)
+      }"): open it in MISP's workflow editor and save it again`,
+    );
+  }
 }
 
 function listOf(answer: unknown): unknown[] {

@@ -8,6 +8,7 @@
 import { ulid } from "ulid";
 import type { Workflow } from "../engine/model.ts";
 import { jsonByteLength } from "./chunks.ts";
+import { estimateKeyBytes } from "./commit_plan.ts";
 import { ConflictError, NotFoundError } from "./errors.ts";
 import {
   KEY_WORKFLOW_VERSIONS,
@@ -16,6 +17,7 @@ import {
   KEY_WORKFLOWS_BY_TRIGGER,
   KEY_WORKFLOWS_REVISION,
   MAX_GET_MANY_KEYS,
+  MAX_KEY_BYTES,
   MAX_WORKFLOW_VALUE_BYTES,
   MAX_WRITE_ATTEMPTS,
 } from "./keys.ts";
@@ -281,8 +283,12 @@ export async function deleteWorkflow(
   }
 }
 
-/** The workflow with this id, or else this name; null when neither exists. */
+/**
+ * The workflow with this id, or else this name; null when neither exists, among them for text too
+ * long to be either (a name whose key KV could not have written, which KV also refuses to read).
+ */
 export async function getWorkflow(kv: Deno.Kv, idOrName: string): Promise<StoredWorkflow | null> {
+  if (estimateKeyBytes(workflowNameKey(idOrName)) > MAX_KEY_BYTES) return null;
   const byId = await kv.get<StoredWorkflow>(workflowKey(idOrName));
   if (byId.value) return byId.value;
   const byName = await kv.get<string>(workflowNameKey(idOrName));

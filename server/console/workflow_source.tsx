@@ -18,7 +18,7 @@ import type { Workflow } from "../../engine/model.ts";
 import { validateWorkflow } from "../../engine/validate.ts";
 import { WorkflowSyntaxError } from "../../engine/workflow_syntax_error.ts";
 import { parseWorkflowSource, type WorkflowFormat } from "../../engine/workflow_source.ts";
-import { locateInYaml } from "../../engine/yaml_locate.ts";
+import { yamlLocator } from "../../engine/yaml_locate.ts";
 import { stringifyWorkflowYaml } from "../../engine/yaml_codec.ts";
 import { MODULE_CATALOG } from "../../modules/registry.ts";
 import { TRIGGERS } from "../../triggers/catalogue.ts";
@@ -55,7 +55,7 @@ export interface CheckSourceOptions {
 /**
  * Reads and validates a workflow source as the admin API does, and places every problem at its
  * line: syntax errors carry theirs, validation problems of a YAML source are located by node and
- * field (`locateInYaml`).
+ * field (`yamlLocator`, the text parsed once however many problems).
  */
 export function checkWorkflowSource(text: string, options: CheckSourceOptions = {}): SourceCheck {
   let parsed;
@@ -82,10 +82,11 @@ export function checkWorkflowSource(text: string, options: CheckSourceOptions = 
     throw error;
   }
   const { errors, warnings } = validateWorkflow(parsed.workflow, MODULE_CATALOG);
+  const locate = parsed.format === "yaml" ? yamlLocator(text) : undefined;
   const place =
     (level: SourceProblem["level"]) =>
     (problem: { message: string; node?: string; field?: string }): SourceProblem => {
-      const at = parsed.format === "yaml" ? locateInYaml(text, problem) : undefined;
+      const at = locate?.(problem);
       return {
         level,
         message: problem.message,

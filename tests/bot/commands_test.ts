@@ -154,3 +154,22 @@ Deno.test("runs, replay, enable and status answer from the store", async () => {
   assert.match(status, /Queue depth: 0 job\(s\) waiting, 0 dead letter\(s\)/);
   assert.match(status, /Last MISP call: none in the last 200 runs/);
 });
+
+Deno.test("enable, disable and runs answer 3,000-character arguments as usage, never a failure", async () => {
+  await using test = await startTestApp();
+  const core = await setup(test);
+  const long = "w".repeat(3_000);
+  for (
+    const line of [
+      `enable ${long}`,
+      `enable ${long} event-publish`,
+      `disable ${long}`,
+      `runs ${long}`,
+    ]
+  ) {
+    const answer = await say(core, as("UA"), line);
+    assert.match(answer, /No workflow "w+"/, `${line.slice(0, 20)}…: ${answer.slice(0, 200)}`);
+  }
+  const trigger = await say(core, as("UA"), `enable red-gate ${long}`);
+  assert.doesNotMatch(trigger, /failed/, trigger.slice(0, 200));
+});

@@ -110,8 +110,20 @@ Deno.test("publicationChanges() cuts long values and says when publish_timestamp
   assert.equal(changes.lines[0]?.text.length, MAX_CHANGE_LINE_CHARS);
   assert.equal(
     describePublicationChanges(changes)[0],
-    "MISP sent no publish_timestamp: the whole event is listed",
+    "MISP sent no usable publish_timestamp: the whole event is listed",
   );
+});
+
+Deno.test("publicationChanges() lists the whole event when publish_timestamp is not a time", () => {
+  for (const stamp of ["99999999999999999", 1e300, "1e20", "soon", "", -1e17, true]) {
+    const changes = publicationChanges(event({
+      publish_timestamp: stamp,
+      Attribute: [attribute(1, 1_700_000_000, { value: "v".repeat(1_000_000) })],
+    }));
+    assert.equal(changes.basis, "unknown", `publish_timestamp ${JSON.stringify(stamp)}`);
+    assert.equal(changes.attributes.changed, 1);
+    assert.equal(changes.lines[0]?.text.length, MAX_CHANGE_LINE_CHARS);
+  }
 });
 
 Deno.test("publicationSnapshot() keeps ids and at most MAX_SNAPSHOT_TAGS tags, no values", () => {

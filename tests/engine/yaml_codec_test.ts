@@ -215,6 +215,17 @@ Deno.test("parseWorkflowYaml() reports errors with line, column, node and field"
     assert.equal(error.line, 8);
     assert.match(error.message, /unique/);
   });
+  await t.step("a key written twice deep in params, in a list item or in a flow map", () => {
+    const nested = syntaxError(MINIMAL.replace(
+      '    params: { url: "https://x.example" }\n',
+      '    params:\n      url: "https://x.example"\n      headers:\n        - { a: 1, a: 2 }\n',
+    ));
+    assert.equal(nested.line, 10);
+    assert.match(nested.message, /Map keys must be unique \(line 10, column 19\)/);
+    const flow = syntaxError(MINIMAL.replace('{ url: "https://x.example" }', "{ url: a, url: b }"));
+    assert.equal(flow.line, 7);
+    assert.equal(flow.column, 23);
+  });
   await t.step("next mixed with then", () => {
     const error = syntaxError(EXAMPLE.replace("    else: notify", "    next: notify"));
     assert.equal(error.node, "is-red");

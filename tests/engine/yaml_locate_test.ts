@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { locateInYaml } from "../../engine/yaml_locate.ts";
+import { yamlLocator } from "../../engine/yaml_locate.ts";
 
 const YAML = `name: x
 trigger: event-publish
@@ -15,25 +15,25 @@ nodes:
     module: stop-execution
 `;
 
-Deno.test("locateInYaml() finds a node's field, else the nearest enclosing key", async (t) => {
+Deno.test("yamlLocator() finds a node's field, else the nearest enclosing key", async (t) => {
   await t.step("a written field: its key", () => {
-    assert.deepEqual(locateInYaml(YAML, { node: "check", field: "params.scope" }), {
+    assert.deepEqual(yamlLocator(YAML)({ node: "check", field: "params.scope" }), {
       line: 8,
       column: 7,
     });
-    assert.deepEqual(locateInYaml(YAML, { node: "stop", field: "module" }), {
+    assert.deepEqual(yamlLocator(YAML)({ node: "stop", field: "module" }), {
       line: 12,
       column: 5,
     });
   });
   await t.step("a missing param: the node's params; a missing node field: the node", () => {
-    assert.equal(locateInYaml(YAML, { node: "check", field: "params.condition" })?.line, 7);
-    assert.equal(locateInYaml(YAML, { node: "stop", field: "next[0]" })?.line, 11);
+    assert.equal(yamlLocator(YAML)({ node: "check", field: "params.condition" })?.line, 7);
+    assert.equal(yamlLocator(YAML)({ node: "stop", field: "next[0]" })?.line, 11);
   });
   await t.step("a workflow field, and nothing for what the text does not hold", () => {
-    assert.equal(locateInYaml(YAML, { field: "trigger" })?.line, 2);
-    assert.equal(locateInYaml(YAML, {}), undefined);
-    assert.equal(locateInYaml("{not: [yaml", { field: "trigger" }), undefined);
-    assert.equal(locateInYaml(YAML, { node: "ghost", field: "module" })?.line, 4);
+    assert.equal(yamlLocator(YAML)({ field: "trigger" })?.line, 2);
+    assert.equal(yamlLocator(YAML)({}), undefined);
+    assert.equal(yamlLocator("{not: [yaml")({ field: "trigger" }), undefined);
+    assert.equal(yamlLocator(YAML)({ node: "ghost", field: "module" })?.line, 4);
   });
 });

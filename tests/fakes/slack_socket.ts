@@ -1,7 +1,7 @@
 /**
  * A local fake of Slack's Socket Mode WebSocket server on 127.0.0.1 (port 0). `issueUrl()` is what
  * the fake `apps.connections.open` hands out: a `ws://` URL with a one-use ticket. A client that
- * connects with a valid ticket gets `{"type":"hello"}`; `send` then delivers envelopes
+ * connects with a valid ticket gets `{"type":"hello"}` (unless `hello: false`); `send` then delivers envelopes
  * (`slash_commands`, `interactive`, `events_api`) as Slack does, and every acknowledgement
  * (`{"envelope_id", "payload"}`) is recorded.
  *
@@ -41,8 +41,14 @@ export interface SlackSocketServer extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+/** Options of `startSlackSocket`. */
+export interface SlackSocketOptions {
+  /** False: accept connections and stay silent, never sending `hello` (default true). */
+  hello?: boolean;
+}
+
 /** Starts the fake on a free port. */
-export function startSlackSocket(): SlackSocketServer {
+export function startSlackSocket(options: SlackSocketOptions = {}): SlackSocketServer {
   const tickets = new Set<string>();
   const acks: SlackSocketAck[] = [];
   let current: WebSocket | undefined;
@@ -67,6 +73,7 @@ export function startSlackSocket(): SlackSocketServer {
       open.add(socket);
       connections++;
       current = socket;
+      if (options.hello === false) return;
       socket.send(JSON.stringify({
         type: "hello",
         "num_connections": 1,

@@ -12,23 +12,30 @@ import type { JsonObject } from "../../../engine/model.ts";
 import type { ModuleContext } from "../../../engine/module.ts";
 import type { EnrichmentInputs } from "../../../engine/module_services.ts";
 import { isObject } from "./node_filters.ts";
+import { redactUrl } from "./redact.ts";
 
 /** Time allowed to fetch the misp-modules listing. */
 export const ENRICHMENT_LIST_TIMEOUT_MS = 2_000;
 /** How long a fetched listing is reused before asking again. */
 export const ENRICHMENT_LIST_TTL_MS = 60_000;
+/** Largest listing read (a real one, ~200 modules, is about 300 KB); a longer one is refused. */
+export const MAX_ENRICHMENT_LIST_BYTES = 8_388_608;
 
 /** Options of `createEnrichmentInputs`. */
 export interface EnrichmentInputsOptions {
   fetch?: typeof fetch;
   now?: () => number;
   timeoutMs?: number;
+  /** Default: `MAX_ENRICHMENT_LIST_BYTES`. */
+  maxBytes?: number;
 }
 
 /**
  * A lookup over the misp-modules server at `baseUrl` (no trailing slash). The listing is fetched
- * once and reused for `ENRICHMENT_LIST_TTL_MS`; when the server cannot be read every module is
- * unknown (null), so the actions query every attribute as before rather than silently skip.
+ * once and reused for `ENRICHMENT_LIST_TTL_MS`, and lookups made while it is being fetched wait for
+ * that one fetch; when the server cannot be read (down, slow, too long an answer, not a listing)
+ * every module is unknown (null), so the actions query every attribute as before rather than
+ * silently skip.
  */
 export function createEnrichmentInputs(
   baseUrl: string,
@@ -37,10 +44,11 @@ export function createEnrichmentInputs(
   const doFetch = options.fetch ?? fetch;
   const now = options.now ?? Date.now;
   const timeoutMs = options.timeoutMs ?? ENRICHMENT_LIST_TIMEOUT_MS;
+  const maxBytes = options.maxBytes ?? MAX_ENRICHMENT_LIST_BYTES;
   let cached: { at: number; inputs: Map<string, string[]> } | undefined;
+  let loading: Promise<Map<string, string[]>> | undefined;
 
-  async function load(): Promise<Map<string, string[]>> {
-    if (cached && now() - cached.at < ENRICHMENT_LIST_TTL_MS) return cached.inputs;
+  async function fetchListing(): Promise<Map<string, string[]>> {
     try {
       const response = await doFetch(`${baseUrl}/modules`, {
         signal: AbortSignal.timeout(timeoutMs),
@@ -49,13 +57,41 @@ export function createEnrichmentInputs(
         await response.body?.cancel();
         throw new Error(`misp-modules answered HTTP ${response.status}`);
       }
-      cached = { at: now(), inputs: inputsByModule(await response.json()) };
+      cached = { at: now(), inputs: inputsByModule(JSON.parse(await boundedText(response))) };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      log.warn("Cannot read the misp-modules listing", { url: baseUrl, error: message });
+      log.warn("Cannot read the misp-modules listing", { url: redactUrl(baseUrl), error: message });
       cached = { at: now(), inputs: new Map() };
     }
     return cached.inputs;
+  }
+
+  async function boundedText(response: Response): Promise<string> {
+    const declared = Number(response.headers.get("Content-Length") ?? NaN);
+    const tooLong = new RangeError(
+      `the /modules listing is over ${maxBytes} bytes: is FLOWGATE_MISP_MODULES_URL misp-modules?`,
+    );
+    if (declared > maxBytes || response.body === null) {
+      await response.body?.cancel();
+      if (declared > maxBytes) throw tooLong;
+      return "";
+    }
+    const decoder = new TextDecoder();
+    const parts: string[] = [];
+    let size = 0;
+    for await (const chunk of response.body) {
+      size += chunk.byteLength;
+      if (size > maxBytes) throw tooLong; // leaving the loop cancels the stream
+      parts.push(decoder.decode(chunk, { stream: true }));
+    }
+    parts.push(decoder.decode());
+    return parts.join("");
+  }
+
+  function load(): Promise<Map<string, string[]>> {
+    if (cached && now() - cached.at < ENRICHMENT_LIST_TTL_MS) return Promise.resolve(cached.inputs);
+    loading ??= fetchListing().finally(() => loading = undefined);
+    return loading;
   }
 
   return async (module) => (await load()).get(module) ?? null;

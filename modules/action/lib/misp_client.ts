@@ -153,7 +153,7 @@ export function createMispClient(options: MispClientOptions): MispApi {
       let failure: MispError;
       try {
         const { response, text } = await attempt(method, path, payload, caller);
-        if (response.ok) return decodeAnswer<T>(text, method, path);
+        if (response.ok) return decodeAnswer<T>(text, method, path, redact);
         failure = refusal(method, path, response.status, redact(text));
         const retryAfter = parseRetryAfter(response.headers.get("Retry-After"));
         if (retryAfter !== undefined) delayMs = Math.min(retryAfter, retryAfterCapMs);
@@ -209,14 +209,19 @@ function wireReason(error: unknown): string {
     : text;
 }
 
-function decodeAnswer<T>(text: string, method: string, path: string): T {
+function decodeAnswer<T>(
+  text: string,
+  method: string,
+  path: string,
+  redact: (text: string) => string,
+): T {
   if (text.trim() === "") return null as T;
   try {
     return JSON.parse(text) as T;
   } catch (error) {
     throw new MispError(
       `MISP call "${method} ${path}" failed: the answer is not JSON: "${
-        text.slice(0, 80)
+        redact(text.slice(0, 200)).slice(0, 80)
       }" (is MISP_URL pointing at MISP?)`,
       { kind: "wire", method, path, transient: false, cause: error },
     );

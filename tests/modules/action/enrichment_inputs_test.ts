@@ -76,6 +76,48 @@ Deno.test("createEnrichmentInputs() treats an unreadable listing as unknown", as
   assert.equal(await createEnrichmentInputs(modules.url)("bgpranking"), null);
 });
 
+Deno.test("createEnrichmentInputs() makes lookups made during the fetch wait for that one fetch", async () => {
+  await using modules = startWebhookSink();
+  modules.reply({ body: JSON.stringify(LISTING), delayMs: 50 });
+  const lookup = createEnrichmentInputs(modules.url);
+  const answers = await Promise.all(Array.from({ length: 200 }, () => lookup("bgpranking")));
+  assert.ok(answers.every((inputs) => inputs?.[0] === "AS"));
+  assert.equal(modules.requests.length, 1, "200 concurrent node runs made one /modules request");
+});
+
+Deno.test("createEnrichmentInputs() stops reading a listing over its byte cap", async (t) => {
+  const entry = JSON.stringify(LISTING[0]);
+  const big = `[${Array.from({ length: 4_096 }, () => entry).join(",")}]`;
+  await t.step("declared by Content-Length", async () => {
+    await using modules = startWebhookSink();
+    modules.reply({ body: big });
+    const lookup = createEnrichmentInputs(modules.url, { maxBytes: 65_536 });
+    assert.equal(await lookup("bgpranking"), null);
+  });
+  await t.step("streamed without a length: read up to the cap, then cancelled", async () => {
+    const bytes = new TextEncoder().encode(big);
+    let sent = 0;
+    let cancelled = false;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= bytes.length) return controller.close();
+        controller.enqueue(bytes.slice(sent, sent + 16_384));
+        sent += 16_384;
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    const lookup = createEnrichmentInputs("http://modules.invalid", {
+      maxBytes: 65_536,
+      fetch: () => Promise.resolve(new Response(body)),
+    });
+    assert.equal(await lookup("bgpranking"), null);
+    assert.ok(cancelled, "the listing stream was cancelled at the cap");
+    assert.ok(sent < bytes.length, `read ${sent} of ${bytes.length} bytes`);
+  });
+});
+
 Deno.test("attach-enrichment queries a module only for the types it takes, live and dry", async (t) => {
   await using modules = startWebhookSink();
   modules.reply({ body: JSON.stringify(LISTING) });

@@ -181,6 +181,18 @@ Deno.test("createMispClient() never puts the API key in an error or a log line",
     assert.ok(refused instanceof MispError);
     assert.ok(!refused.message.includes(apiKey));
     assert.ok(!String(refused.mispMessage).includes(apiKey));
+
+    // A proxy's page (200, not JSON) that quotes the request's key.
+    const page = createMispClient({
+      url: "http://misp.invalid",
+      apiKey,
+      tlsVerify: true,
+      fetch: () => Promise.resolve(new Response(`<p>key=${apiKey}</p>`, { status: 200 })),
+    });
+    const notJson = await page.request("GET", "/servers/getVersion").catch((e) => e);
+    assert.ok(notJson instanceof MispError);
+    assert.match(notJson.message, /not JSON/);
+    assert.ok(!notJson.message.includes(apiKey), notJson.message);
   } finally {
     setLogSink(previous);
   }
