@@ -14,8 +14,9 @@
 import type { JsonObject, RunActor, RunResult, Workflow } from "../engine/model.ts";
 import { log } from "../engine/log.ts";
 import { dataFingerprint, runWorkflow } from "../engine/run_workflow.ts";
+import type { PlannedSet } from "../store/commit_plan.ts";
 import { addDeadLetter } from "../store/dead_letters.ts";
-import { getIntakePayload } from "../store/intake.ts";
+import { getIntakePayloads } from "../store/intake.ts";
 import type { IntakeBatchMessage } from "../store/intake_batch.ts";
 import { requeueUnfinishedIntakes } from "../store/intake_recovery.ts";
 import {
@@ -59,6 +60,12 @@ export interface IntakePayload {
   workflows: { id: string; version: number; run_id: string }[];
   actor: RunActor;
   data: JsonObject;
+}
+
+/** The workflows of one queue message's runs, each read once (see `messageWorkflows`). */
+interface MessageWorkflows {
+  /** The workflow `id` of `trigger`'s intake: enabled, or read by id; null once deleted. */
+  find(trigger: string, id: string): Promise<StoredWorkflow | null>;
 }
 
 /** What the queue listener needs from the app context. */
@@ -106,84 +113,64 @@ export function createQueueHandler(
   const retryBaseMs = options.retryBaseMs ?? ACTION_RETRY_BASE_MS;
   const maxAttempts = options.maxAttempts ?? MAX_ACTION_ATTEMPTS;
 
+  /**
+   * Runs the entries of an intake this handler claimed (`mine`) whose runs are not `stored` yet,
+   * and stores them. True when its done mark rode in the commit of its last run; false when the
+   * caller still has to write it (no run to store, or the runs were stored one by one).
+   */
   async function handleIntake(
     message: IntakeMessage,
-    loaded?: IntakePayload | null,
-  ): Promise<void> {
-    const payload = loaded === undefined ? await loadIntakePayload(message) : loaded;
-    if (payload === null) {
-      await markWorkDone(ctx.kv, intakeWorkId(message.intake_id), ctx.now());
-      return;
-    }
+    payload: IntakePayload,
+    mine: IntakePayload["workflows"],
+    stored: ReadonlySet<string>,
+    workflows: MessageWorkflows,
+  ): Promise<boolean> {
     const runs: ExecutedRun[] = [];
-    const claimed: string[] = [];
-    let enabled: StoredWorkflow[] | undefined;
-    try {
-      // Claimed synchronously, before any await, so a concurrent redelivery skips them; what is
-      // stored is read after the claim, so a run stored meanwhile is seen.
-      const mine: IntakePayload["workflows"] = [];
-      for (const entry of payload.workflows) {
-        if (inFlight.has(entry.run_id)) continue;
-        inFlight.add(entry.run_id);
-        claimed.push(entry.run_id);
-        mine.push(entry);
-      }
-      const done = await storedRunIds(ctx.kv, claimed);
-      for (const entry of mine) {
-        if (done.has(entry.run_id)) continue;
-        const startedAt = ctx.now();
-        let stored: StoredWorkflow | null = null;
-        try {
-          enabled ??= await listEnabledWorkflows(ctx.kv, message.trigger);
-          stored = enabled.find((candidate) => candidate.id === entry.id) ??
-            await getWorkflow(ctx.kv, entry.id);
-          if (stored === null) {
-            log.warn("Workflow deleted before its queued run", { workflow_id: entry.id });
-            continue;
-          }
-          const ancestry = ctx.inFlight.ancestryOf(payload.data);
-          const leave = ctx.inFlight.enter(stored.id, payload.data);
-          runs.push(
-            await executeRun(ctx, stored, payload.data, {
-              runId: entry.run_id,
-              actor: payload.actor,
-              ancestry,
-              retriesQueued: true,
-            }).finally(leave),
-          );
-        } catch (error) {
-          if (!isDeterministicError(error)) throw error;
-          const workflow = stored ?? { id: entry.id, name: entry.id, version: entry.version };
-          runs.push(failedRun(workflow, message.trigger, entry.run_id, payload, startedAt, error));
+    for (const entry of mine) {
+      if (stored.has(entry.run_id)) continue;
+      const startedAt = ctx.now();
+      let workflow: StoredWorkflow | null = null;
+      try {
+        workflow = await workflows.find(message.trigger, entry.id);
+        if (workflow === null) {
+          log.warn("Workflow deleted before its queued run", { workflow_id: entry.id });
+          continue;
         }
+        const ancestry = ctx.inFlight.ancestryOf(payload.data);
+        const leave = ctx.inFlight.enter(workflow.id, payload.data);
+        runs.push(
+          await executeRun(ctx, workflow, payload.data, {
+            runId: entry.run_id,
+            actor: payload.actor,
+            ancestry,
+            retriesQueued: true,
+          }).finally(leave),
+        );
+      } catch (error) {
+        if (!isDeterministicError(error)) throw error;
+        const failed = workflow ?? { id: entry.id, name: entry.id, version: entry.version };
+        runs.push(failedRun(failed, message.trigger, entry.run_id, payload, startedAt, error));
       }
-      // The intake's done mark rides in the commit of its last run: one commit less per intake.
-      const last = runs.at(-1);
-      if (last) {
-        last.saved.alsoSet = [{
-          key: [KEY_QUEUE_DONE, intakeWorkId(message.intake_id)],
-          value: new Date(ctx.now()).toISOString(),
-          expireIn: QUEUE_JOB_RETENTION_MS,
-        }];
-      }
-      let marked = false;
-      await recordRuns(ctx, runs, {
-        save: async (saved) => {
-          marked = await storeQueueRuns(message.trigger, saved);
-        },
-        retryBaseMs,
-        onFollowUpError: (error) => {
-          // The runs are stored: a redelivery would skip them and schedule nothing either.
-          log.error("Cannot schedule the queue follow-ups of a queue run", {
-            intake_id: message.intake_id,
-            error: describeError(error),
-          });
-        },
-      });
-      if (!marked) await markWorkDone(ctx.kv, intakeWorkId(message.intake_id), ctx.now());
-    } finally {
-      for (const runId of claimed) inFlight.delete(runId);
     }
+    const last = runs.at(-1);
+    if (!last) return false;
+    // The intake's done mark rides in the commit of its last run: one commit less per intake.
+    last.saved.alsoSet = [doneMark(message.intake_id)];
+    let marked = false;
+    await recordRuns(ctx, runs, {
+      save: async (saved) => {
+        marked = await storeQueueRuns(message.trigger, saved);
+      },
+      retryBaseMs,
+      onFollowUpError: (error) => {
+        // The runs are stored: a redelivery would skip them and schedule nothing either.
+        log.error("Cannot schedule the queue follow-ups of a queue run", {
+          intake_id: message.intake_id,
+          error: describeError(error),
+        });
+      },
+    });
+    return marked;
   }
 
   /**
@@ -191,40 +178,89 @@ export function createQueueHandler(
    * share commits), except that intakes on the same data go one after the other: run at once,
    * the later would look like a re-entrant call to the re-entrancy guard. Every intake gets its
    * turn; the first failure is thrown afterwards for redelivery, which skips the stored runs.
+   *
+   * The store is read per message, not per intake: the payloads together, then which runs are
+   * stored, the enabled workflows once per trigger; the done marks of the intakes whose runs did
+   * not carry theirs go in one commit at the end.
    */
   async function handleIntakes(message: IntakeMessage | IntakeBatchMessage): Promise<void> {
     const intakes = "also" in message && Array.isArray(message.also)
       ? [message, ...message.also]
       : [message];
-    const payloads = await Promise.all(intakes.map(loadIntakePayload));
-    const sameData = new Map<string, number[]>();
-    payloads.forEach((payload, i) => {
-      const key = payload === null ? `missing:${i}` : dataFingerprint(payload.data);
-      sameData.set(key, [...(sameData.get(key) ?? []), i]);
-    });
-    let failure: { error: unknown } | undefined;
-    await Promise.all([...sameData.values()].map(async (indexes) => {
-      for (const i of indexes) {
-        try {
-          await handleIntake(intakes[i]!, payloads[i] ?? null);
-          ctx.metrics.queueHandled("intake");
-        } catch (error) {
-          failure ??= { error };
-        }
+    const payloads = await loadIntakePayloads(intakes);
+    // Claimed synchronously, before any await, so a concurrent redelivery skips them; what is
+    // stored is read after the claim, so a run stored meanwhile is seen.
+    const claims = payloads.map((payload) => {
+      const mine: IntakePayload["workflows"] = [];
+      for (const entry of payload?.workflows ?? []) {
+        if (inFlight.has(entry.run_id)) continue;
+        inFlight.add(entry.run_id);
+        mine.push(entry);
       }
-    }));
+      return mine;
+    });
+    const release = (i: number) => {
+      for (const entry of claims[i]!) inFlight.delete(entry.run_id);
+      claims[i] = [];
+    };
+    let failure: { error: unknown } | undefined;
+    try {
+      const stored = await storedRunIds(
+        ctx.kv,
+        claims.flatMap((mine) => mine.map((entry) => entry.run_id)),
+      );
+      const workflows = messageWorkflows();
+      const unmarked: string[] = [];
+      const sameData = new Map<string, number[]>();
+      payloads.forEach((payload, i) => {
+        const key = payload === null ? `missing:${i}` : dataFingerprint(payload.data);
+        sameData.set(key, [...(sameData.get(key) ?? []), i]);
+      });
+      await Promise.all([...sameData.values()].map(async (indexes) => {
+        for (const i of indexes) {
+          const intake = intakes[i]!;
+          const payload = payloads[i] ?? null;
+          try {
+            const marked = payload !== null &&
+              await handleIntake(intake, payload, claims[i]!, stored, workflows);
+            if (marked) ctx.metrics.queueHandled("intake");
+            else unmarked.push(intake.intake_id);
+          } catch (error) {
+            failure ??= { error };
+          } finally {
+            release(i);
+          }
+        }
+      }));
+      try {
+        await markIntakesDone(unmarked);
+        for (const _ of unmarked) ctx.metrics.queueHandled("intake");
+      } catch (error) {
+        failure ??= { error };
+      }
+    } finally {
+      claims.forEach((_, i) => release(i));
+    }
     if (failure) throw failure.error;
   }
 
-  /** The intake's payload; null (logged, dead-lettered) when it is gone or unreadable. */
-  async function loadIntakePayload(message: IntakeMessage): Promise<IntakePayload | null> {
-    try {
-      const payload = await getIntakePayload(ctx.kv, message.intake_id) as IntakePayload | null;
-      if (payload === null) {
-        log.warn("Intake payload missing or expired", { intake_id: message.intake_id });
+  /**
+   * The intakes' payloads, read together; null (logged, dead-lettered when unreadable) for one
+   * that is gone or unreadable. A store error is thrown for redelivery.
+   */
+  async function loadIntakePayloads(
+    messages: readonly IntakeMessage[],
+  ): Promise<(IntakePayload | null)[]> {
+    const reads = await getIntakePayloads(ctx.kv, messages.map((message) => message.intake_id));
+    return await Promise.all(reads.map(async (read, i) => {
+      const message = messages[i]!;
+      if (read.status === "fulfilled") {
+        if (read.value === null) {
+          log.warn("Intake payload missing or expired", { intake_id: message.intake_id });
+        }
+        return read.value as IntakePayload | null;
       }
-      return payload;
-    } catch (error) {
+      const error = read.reason;
       if (!isDeterministicError(error)) throw error;
       log.error("Intake payload unreadable", {
         intake_id: message.intake_id,
@@ -237,7 +273,50 @@ export function createQueueHandler(
         attempts: 1,
       });
       return null;
+    }));
+  }
+
+  /**
+   * The workflows a message's runs need, each read once per message: the enabled workflows of
+   * each trigger, and a workflow no longer among them (disabled since) by its id.
+   */
+  function messageWorkflows(): MessageWorkflows {
+    const enabled = new Map<string, Promise<StoredWorkflow[]>>();
+    const byId = new Map<string, Promise<StoredWorkflow | null>>();
+    return {
+      async find(trigger, id) {
+        let list = enabled.get(trigger);
+        if (!list) enabled.set(trigger, list = listEnabledWorkflows(ctx.kv, trigger));
+        const found = (await list).find((candidate) => candidate.id === id);
+        if (found) return found;
+        let one = byId.get(id);
+        if (!one) byId.set(id, one = getWorkflow(ctx.kv, id));
+        return await one;
+      },
+    };
+  }
+
+  /** The done mark of an intake, as a set riding in another commit. */
+  function doneMark(intakeId: string): PlannedSet {
+    return {
+      key: [KEY_QUEUE_DONE, intakeWorkId(intakeId)],
+      value: new Date(ctx.now()).toISOString(),
+      expireIn: QUEUE_JOB_RETENTION_MS,
+    };
+  }
+
+  /**
+   * The done marks of intakes, in one commit. A message carries at most a few hundred intakes
+   * (KV queue messages stay under 64 KiB), far under KV's 1,000 mutations per commit.
+   */
+  async function markIntakesDone(intakeIds: readonly string[]): Promise<void> {
+    if (intakeIds.length === 0) return;
+    const commit = ctx.kv.atomic();
+    for (const id of intakeIds) {
+      const { key, value, expireIn } = doneMark(id);
+      commit.set(key, value, { expireIn });
     }
+    await commit.commit();
   }
 
   /**

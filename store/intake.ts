@@ -11,6 +11,7 @@ import { decodeJson, encodeJson, readChunks, sha256Hex, splitChunks } from "./ch
 import { commitPlanned, type CommitUnit, planCommits } from "./commit_plan.ts";
 import { deadLetterKey } from "./dead_letters.ts";
 import { ConflictError } from "./errors.ts";
+import { getManySliced } from "./get_many.ts";
 import {
   COMMIT_BUDGET_BYTES,
   DAY_MS,
@@ -139,18 +140,41 @@ export async function getIntake(kv: Deno.Kv, id: string): Promise<IntakeRecord |
   return (await kv.get<IntakeRecord>([KEY_INTAKES, id])).value;
 }
 
-/** The payload of an intake, as the webhook sent it, or null once it expired. */
+/**
+ * The payload of an intake, as the webhook sent it, or null once it expired.
+ *
+ * @throws when the store cannot be read or the stored bytes do not parse
+ */
 export async function getIntakePayload(kv: Deno.Kv, id: string): Promise<unknown | null> {
-  // The record and the first chunk in one read: most payloads are one chunk.
-  const [recordEntry, firstChunk] = await kv.getMany<[IntakeRecord, Uint8Array]>([
-    [KEY_INTAKES, id],
-    [KEY_INTAKE_PAYLOADS, id, 0],
-  ]);
-  const record = recordEntry.value;
-  if (!record) return null;
-  if (record.payload_chunks === 1) {
-    return firstChunk.value instanceof Uint8Array ? decodeJson(firstChunk.value) : null;
-  }
-  const bytes = await readChunks(kv, [KEY_INTAKE_PAYLOADS, id], record.payload_chunks);
-  return bytes ? decodeJson(bytes) : null;
+  const [read] = await getIntakePayloads(kv, [id]);
+  if (read!.status === "rejected") throw read!.reason;
+  return read!.value;
+}
+
+/**
+ * The payloads of several intakes, in the order of `ids`, with few reads whatever their number:
+ * each record with its payload's first chunk (most payloads are one chunk) in parallel `getMany`
+ * slices, then the other chunks of the bigger payloads, one list each. Each payload settles on
+ * its own: null once it expired, rejected when its chunks cannot be read or do not parse (a
+ * caller tells a store error from bad bytes by the error).
+ *
+ * @throws when the records cannot be read
+ */
+export async function getIntakePayloads(
+  kv: Deno.Kv,
+  ids: readonly string[],
+): Promise<PromiseSettledResult<unknown | null>[]> {
+  const entries = await getManySliced<IntakeRecord | Uint8Array>(
+    kv,
+    ids.flatMap((id) => [[KEY_INTAKES, id], [KEY_INTAKE_PAYLOADS, id, 0]]),
+  );
+  return await Promise.allSettled(ids.map(async (id, i) => {
+    const record = entries[2 * i]!.value as IntakeRecord | null;
+    if (!record) return null;
+    const firstChunk = entries[2 * i + 1]!.value;
+    const bytes = record.payload_chunks === 1
+      ? (firstChunk instanceof Uint8Array ? firstChunk : null)
+      : await readChunks(kv, [KEY_INTAKE_PAYLOADS, id], record.payload_chunks);
+    return bytes ? decodeJson(bytes) : null;
+  }));
 }

@@ -12,6 +12,7 @@ import type { Outcome, TraceEntry } from "../engine/model.ts";
 import { decodeJson, encodeJson, readChunks, sha256Hex, splitChunks } from "./chunks.ts";
 import { commitPlanned, type CommitUnit, planCommits, type PlannedSet } from "./commit_plan.ts";
 import { fitRunSummary } from "./fit_run_summary.ts";
+import { getManySliced } from "./get_many.ts";
 import { listRunAttempts } from "./run_attempts.ts";
 import {
   DAY_MS,
@@ -322,20 +323,20 @@ export async function getRunSummary(
   return summary && isLive(summary, options.now) ? summary : null;
 }
 
-/** The ids among `ids` that have a stored (not expired) run, read `MAX_GET_MANY_KEYS` at a time. */
+/**
+ * The ids among `ids` that have a stored (not expired) run: one read however many ids (the queue
+ * asks for all the runs of a batch message at once), sent in parallel `getMany` slices.
+ */
 export async function storedRunIds(
   kv: Deno.Kv,
   ids: readonly string[],
   options: ReadRunOptions = {},
 ): Promise<Set<string>> {
+  const entries = await getManySliced<StoredRunSummary>(kv, ids.map((id) => [KEY_RUNS, id]));
   const stored = new Set<string>();
-  for (let i = 0; i < ids.length; i += MAX_GET_MANY_KEYS) {
-    const batch = ids.slice(i, i + MAX_GET_MANY_KEYS);
-    const entries = await kv.getMany<StoredRunSummary[]>(batch.map((id) => [KEY_RUNS, id]));
-    entries.forEach((entry, k) => {
-      if (entry.value && isLive(entry.value, options.now)) stored.add(batch[k]!);
-    });
-  }
+  entries.forEach((entry, i) => {
+    if (entry.value && isLive(entry.value, options.now)) stored.add(ids[i]!);
+  });
   return stored;
 }
 
