@@ -1,6 +1,8 @@
 /**
  * The verdict hot path's workflow lookup: a per-process cache of workflows by trigger, reloaded
- * when the `["workflows_revision"]` counter (bumped by every workflow write) changes.
+ * when the `["workflows_revision"]` counter (bumped by every workflow write) changes. Concurrent
+ * callers share revision reads and reloads, so a burst of requests costs the store a few reads,
+ * not one each.
  *
  * @module
  */
@@ -22,6 +24,15 @@ interface EnabledList {
   validUntil: number;
 }
 
+/**
+ * The revision reads of one KV: `next` is a read not yet sent (callers join it), `sent` the one
+ * on its way to the store (callers arriving now must not join it: it may miss a write they saw).
+ */
+interface RevisionReads {
+  next?: Promise<string | null>;
+  sent?: Promise<unknown>;
+}
+
 interface CacheState {
   /** Versionstamp of the revision counter the cache was loaded at (null: never written). */
   revision: string | null;
@@ -30,6 +41,8 @@ interface CacheState {
 }
 
 const caches = new WeakMap<Deno.Kv, CacheState>();
+const revisionReads = new WeakMap<Deno.Kv, RevisionReads>();
+const loads = new WeakMap<Deno.Kv, { revision: string | null; state: Promise<CacheState> }>();
 const REVISION_KEY: Deno.KvKey = [KEY_WORKFLOWS_REVISION];
 
 /**
@@ -43,20 +56,23 @@ export function isWorkflowEnabled(stored: StoredWorkflow, now: Date = new Date()
 }
 
 /**
- * The workflows of `trigger` that run now, in ascending `order` (then name). One strongly
- * consistent `kv.get` of the revision counter per call; the workflows come from memory unless a
- * write happened since the last call.
+ * The workflows of `trigger` that run now, in ascending `order` (then name). Each call sees every
+ * workflow write committed before it began: it waits for a strongly consistent read of the
+ * revision counter sent after it began, shared with the calls that began meanwhile. The
+ * workflows come from memory unless a write happened since the last load.
  */
 export async function listEnabledWorkflows(
   kv: Deno.Kv,
   trigger: string,
   options: ListEnabledWorkflowsOptions = {},
 ): Promise<StoredWorkflow[]> {
-  const revision = (await kv.get(REVISION_KEY)).versionstamp;
+  const revision = await readRevision(kv);
   let state = caches.get(kv);
   if (!state || state.revision !== revision) {
-    state = await loadCache(kv, revision);
-    caches.set(kv, state);
+    state = await loadCacheOnce(kv, revision);
+    // Loads that overlap may finish out of order: the newest revision stays.
+    const cached = caches.get(kv);
+    if (!cached || (cached.revision ?? "") < (revision ?? "")) caches.set(kv, state);
   }
   const now = options.now ?? new Date();
   let list = state.enabled.get(trigger);
@@ -65,6 +81,41 @@ export async function listEnabledWorkflows(
     state.enabled.set(trigger, list);
   }
   return list.workflows.slice();
+}
+
+/**
+ * The versionstamp of the revision counter, read after this call began: joins the read not yet
+ * sent, or queues one behind the read in flight (which may have left before a write this caller
+ * already saw committed).
+ */
+function readRevision(kv: Deno.Kv): Promise<string | null> {
+  let reads = revisionReads.get(kv);
+  if (!reads) revisionReads.set(kv, reads = {});
+  const state = reads;
+  if (state.next) return state.next;
+  const inFlight = state.sent;
+  const next = (async () => {
+    await inFlight?.catch(() => {});
+    state.next = undefined;
+    const read = kv.get(REVISION_KEY);
+    state.sent = read;
+    return (await read).versionstamp;
+  })();
+  state.next = next;
+  return next;
+}
+
+/** The cache at `revision`, loaded once for the callers that need it at the same time. */
+function loadCacheOnce(kv: Deno.Kv, revision: string | null): Promise<CacheState> {
+  const loading = loads.get(kv);
+  if (loading && loading.revision === revision) return loading.state;
+  const state = loadCache(kv, revision);
+  loads.set(kv, { revision, state });
+  const forget = () => {
+    if (loads.get(kv)?.state === state) loads.delete(kv);
+  };
+  state.then(forget, forget);
+  return state;
 }
 
 async function loadCache(kv: Deno.Kv, revision: string | null): Promise<CacheState> {

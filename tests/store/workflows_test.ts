@@ -12,6 +12,8 @@ import {
   replaceWorkflow,
   setWorkflowEnabled,
 } from "../../store/workflows.ts";
+import { KEY_WORKFLOWS_REVISION } from "../../store/keys.ts";
+import { waitFor } from "../fixtures/wait_for.ts";
 import { makeWorkflow } from "./fixtures.ts";
 
 const SAVE = { actor: "api:admin", sourceFormat: "yaml" } as const;
@@ -293,4 +295,55 @@ Deno.test("a trigger-less draft is listed for no trigger and cannot be enabled w
   const draftAgain = await createWorkflow(kv, draft, SAVE);
   await deleteWorkflow(kv, draftAgain.id, { actor: "api:admin" });
   assert.deepEqual((await listWorkflows(kv)).map((w) => w.name), ["block-red"]);
+});
+
+/**
+ * `kv` with its reads of the revision counter counted; `hold` keeps the answers of the next ones
+ * until released.
+ */
+function countingGets(kv: Deno.Kv) {
+  const calls = { gets: 0, held: [] as (() => void)[], hold: false };
+  const get = kv.get.bind(kv);
+  kv.get = (async (...args: Parameters<Deno.Kv["get"]>) => {
+    if (args[0][0] !== KEY_WORKFLOWS_REVISION) return await get(...args);
+    calls.gets++;
+    const hold = calls.hold;
+    const answer = await get(...args);
+    if (hold) await new Promise<void>((resolve) => calls.held.push(resolve));
+    return answer;
+  }) as Deno.Kv["get"];
+  return calls;
+}
+
+Deno.test("listEnabledWorkflows() shares one revision read among the calls of a burst", async () => {
+  using kv = await Deno.openKv(":memory:");
+  await createWorkflow(kv, makeWorkflow({ name: "a" }), SAVE);
+  await listEnabledWorkflows(kv, "event-publish");
+  const calls = countingGets(kv);
+  const lists = await Promise.all(
+    Array.from({ length: 50 }, () => listEnabledWorkflows(kv, "event-publish")),
+  );
+  assert.ok(lists.every((list) => list.map((w) => w.name).join() === "a"));
+  assert.equal(calls.gets, 1, "fifty calls in one tick share one read of the revision counter");
+});
+
+Deno.test("listEnabledWorkflows() begun after a write sees it, though a read was already on its way", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const stored = await createWorkflow(kv, makeWorkflow({ name: "a" }), SAVE);
+  await listEnabledWorkflows(kv, "event-publish");
+  const calls = countingGets(kv);
+  calls.hold = true;
+  // A read is answered before the write, and its answer held on the way back.
+  const early = listEnabledWorkflows(kv, "event-publish");
+  await waitFor(() => calls.held.length === 1, { what: "the first revision read" });
+  calls.hold = false;
+  await setWorkflowEnabled(kv, stored.id, false, { actor: "api:admin" });
+  // Begun after the write committed: it must not take the early read's answer.
+  const late = listEnabledWorkflows(kv, "event-publish");
+  const joined = listEnabledWorkflows(kv, "event-publish");
+  calls.held.shift()!();
+  assert.deepEqual((await early).map((w) => w.name), ["a"]);
+  assert.deepEqual(await late, [], "a call begun after the write sees it");
+  assert.deepEqual(await joined, []);
+  assert.equal(calls.gets, 2, "the two later calls share the second read");
 });
