@@ -24,6 +24,7 @@ import {
 } from "./services/integration_status.ts";
 import { createModuleServices } from "./services/module_services.ts";
 import { createQueueHandler, recoverUnfinishedIntakes } from "./services/queue.ts";
+import { createQueueDrain, SHUTDOWN_DRAIN_TIMEOUT_MS } from "./services/queue_drain.ts";
 import { syncWorkflowsDir, watchWorkflowsDir } from "./services/workflows_dir.ts";
 
 /** Wait before the start-up intake sweep, so the queue's own backlog drains first. */
@@ -110,7 +111,8 @@ async function main(): Promise<void> {
   ctx.announcements.subscribe(chat.announceBlockedRun);
   const app = createApp(ctx, { chatWebhooks: chat.webhooks });
   const startedAt = Date.now();
-  kv.listenQueue(withApprovalMessages(ctx, createQueueHandler(ctx))).catch((error) => {
+  const queue = createQueueDrain(withApprovalMessages(ctx, createQueueHandler(ctx)));
+  kv.listenQueue(queue.handler).catch((error) => {
     log.error("Queue listener stopped", { error: String(error) });
   });
   const recovery = setTimeout(() => {
@@ -167,9 +169,13 @@ async function main(): Promise<void> {
     }
   }
   await server.finished;
+  // Queue runs in flight finish before the KV closes; past the bound they are delivered again.
+  const drained = await queue.drain(SHUTDOWN_DRAIN_TIMEOUT_MS);
   await chat.stop();
   kv.close();
   lock?.release();
+  // Work still running past the bound can store nothing now: exit instead of waiting for it.
+  if (!drained) Deno.exit(0);
 }
 
 if (import.meta.main) await main();

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { readStartTask } from "../tools/start_task.ts";
+
 const FLOOR_SERVER = new URL("./floor_server.ts", import.meta.url).pathname;
 
 /** A benchmarked server process. */
@@ -102,26 +104,18 @@ export interface FlowgateAtOptions {
 }
 
 /**
- * Starts Flowgate's `main.ts` from `options.root` with the flags of `deno task start` on a fresh
- * temporary KV; stopping it removes the KV.
+ * Starts Flowgate's `main.ts` from `options.root` with the environment and flags of its
+ * `deno task start` on a fresh temporary KV; stopping it removes the KV.
  */
 export async function startFlowgateAt(options: FlowgateAtOptions): Promise<BenchServer> {
   const port = freePort();
   const dir = await Deno.makeTempDir({ prefix: "flowgate-bench-kv-" });
+  const start = readStartTask(options.root);
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--unstable-cron",
-      "--allow-net",
-      "--allow-env",
-      "--allow-read",
-      "--allow-write",
-      "--allow-sys",
-      ...(options.denoFlags ?? []),
-      `${options.root}/main.ts`,
-    ],
+    args: ["run", ...start.flags, ...(options.denoFlags ?? []), `${options.root}/main.ts`],
     cwd: options.root,
     env: {
+      ...start.env,
       PORT: String(port),
       FLOWGATE_KV: `${dir}/flowgate.kv`,
       FLOWGATE_ADMIN_TOKEN: options.adminToken,

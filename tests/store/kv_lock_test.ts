@@ -6,6 +6,7 @@ import {
   KvLockedError,
 } from "../../store/kv_lock.ts";
 import { startFlowgate } from "../fixtures/flowgate_process.ts";
+import { readStartTask } from "../../tools/start_task.ts";
 
 const ADMIN_TOKEN = "kv-lock-admin-token-0123456789";
 
@@ -51,16 +52,19 @@ Deno.test("acquireKvLock() locks nothing for :memory:, remote URLs and the platf
 
 /** Runs `main.ts` as `deno task start` does, on `kvPath`; resolves with its exit code and log. */
 async function runStart(kvPath: string): Promise<{ code: number; stderr: string }> {
-  const start = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)))
-    .tasks.start as string;
-  const [, ...args] = start.split(/\s+/);
+  const start = readStartTask(new URL("../../", import.meta.url));
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
   const output = await new Deno.Command(Deno.execPath(), {
-    args,
+    args: ["run", ...start.flags, "main.ts"],
     cwd: new URL("../../", import.meta.url).pathname,
-    env: { PORT: String(port), FLOWGATE_KV: kvPath, FLOWGATE_ADMIN_TOKEN: ADMIN_TOKEN },
+    env: {
+      ...start.env,
+      PORT: String(port),
+      FLOWGATE_KV: kvPath,
+      FLOWGATE_ADMIN_TOKEN: ADMIN_TOKEN,
+    },
     stdin: "null",
     stdout: "null",
     stderr: "piped",
