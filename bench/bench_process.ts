@@ -6,7 +6,7 @@
  * @module
  */
 
-import { readStartTask } from "../tools/start_task.ts";
+import { readStartTaskFlags } from "../tools/start_task.ts";
 
 const FLOOR_SERVER = new URL("./floor_server.ts", import.meta.url).pathname;
 
@@ -104,18 +104,17 @@ export interface FlowgateAtOptions {
 }
 
 /**
- * Starts Flowgate's `main.ts` from `options.root` with the environment and flags of its
- * `deno task start` on a fresh temporary KV; stopping it removes the KV.
+ * Starts Flowgate's `main.ts` from `options.root` with the flags of its `deno task start` on a
+ * fresh temporary KV; stopping it removes the KV.
  */
 export async function startFlowgateAt(options: FlowgateAtOptions): Promise<BenchServer> {
   const port = freePort();
   const dir = await Deno.makeTempDir({ prefix: "flowgate-bench-kv-" });
-  const start = readStartTask(options.root);
+  const flags = readStartTaskFlags(options.root);
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...start.flags, ...(options.denoFlags ?? []), `${options.root}/main.ts`],
+    args: ["run", ...flags, ...(options.denoFlags ?? []), `${options.root}/main.ts`],
     cwd: options.root,
     env: {
-      ...start.env,
       PORT: String(port),
       FLOWGATE_KV: `${dir}/flowgate.kv`,
       FLOWGATE_ADMIN_TOKEN: options.adminToken,

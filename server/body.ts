@@ -72,6 +72,7 @@ export function declaredLength(headers: Headers): number | undefined {
  *
  * @param request the request whose body to read (an absent body reads as no bytes)
  * @param options cap, idle and total timeouts, and the words of the 413 message
+ * @param onProgress told the bytes read so far after each chunk
  * @returns the body's bytes
  * @throws {BodyTooLargeError} over the cap (the body stream is cancelled)
  * @throws {BodyTimeoutError} when the idle or total timeout expires (the body stream is cancelled)
@@ -79,12 +80,18 @@ export function declaredLength(headers: Headers): number | undefined {
 export async function readBodyBytes(
   request: Request,
   options: ReadBodyOptions,
+  onProgress?: (bytesRead: number) => void,
 ): Promise<Uint8Array<ArrayBuffer>> {
   const declared = declaredLength(request.headers);
   if (declared !== undefined && declared > options.maxBytes) throw new BodyTooLargeError(options);
   if (request.body === null) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
-  const size = await consumeBody(request.body, options, (chunk) => chunks.push(chunk));
+  let read = 0;
+  const size = await consumeBody(request.body, options, (chunk) => {
+    chunks.push(chunk);
+    read += chunk.byteLength;
+    onProgress?.(read);
+  });
   // Stream chunks sit on plain ArrayBuffers (never shared memory): one chunk is returned as is.
   if (chunks.length === 1) return chunks[0]! as Uint8Array<ArrayBuffer>;
   const bytes = new Uint8Array(size);

@@ -24,6 +24,19 @@ export class BudgetWaitTimeoutError extends Error {
   }
 }
 
+/**
+ * Gives back what `ByteBudget.acquire` took: call it exactly once (later calls do nothing), when
+ * the work no longer holds its data.
+ */
+export interface BudgetRelease {
+  (): void;
+  /**
+   * Gives back all but `bytes` of what was taken now, keeping the rest until the release (never
+   * takes more): for work that took an estimate and turned out to hold less.
+   */
+  shrinkTo(bytes: number): void;
+}
+
 /** A FIFO semaphore counted in bytes. */
 export class ByteBudget {
   readonly #capacity: number;
@@ -50,11 +63,11 @@ export class ByteBudget {
 
   /**
    * Waits until `bytes` (capped at the capacity) fit, then takes them. Resolves with the function
-   * that gives them back; call it exactly once, when the work no longer holds its data.
+   * that gives them back.
    *
    * @throws {BudgetWaitTimeoutError} when `maxWaitMs` is given and passes first (nothing taken)
    */
-  async acquire(bytes: number, maxWaitMs?: number): Promise<() => void> {
+  async acquire(bytes: number, maxWaitMs?: number): Promise<BudgetRelease> {
     const taken = Math.min(Math.max(0, bytes), this.#capacity);
     if (this.#waiting.length === 0 && this.#fits(taken)) {
       this.#inFlight += taken;
@@ -77,13 +90,23 @@ export class ByteBudget {
         };
       });
     }
+    let held = taken;
     let released = false;
-    return () => {
+    const release = () => {
       if (released) return;
       released = true;
-      this.#inFlight -= taken;
+      this.#inFlight -= held;
       this.#admitWaiting();
     };
+    return Object.assign(release, {
+      shrinkTo: (bytes: number) => {
+        const keep = Math.max(0, Math.min(held, bytes));
+        if (released || keep === held) return;
+        this.#inFlight -= held - keep;
+        held = keep;
+        this.#admitWaiting();
+      },
+    });
   }
 
   #fits(bytes: number): boolean {

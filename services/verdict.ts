@@ -96,6 +96,11 @@ export interface VerdictOptions {
   inputJson?: Uint8Array;
   /** The SHA-256 hex of `inputJson`, usually still being computed off the JavaScript thread. */
   inputJsonHash?: Promise<string>;
+  /**
+   * Told once the verdict is reached, before its runs are stored: the parsed input is no longer
+   * worked on, so the caller may let the next request's be parsed meanwhile.
+   */
+  onDecided?: () => void;
 }
 
 /**
@@ -148,6 +153,7 @@ export async function decideVerdict(
       break;
     }
   }
+  options.onDecided?.();
   if (runs.length > 0) {
     await recordRuns(ctx, runs, {
       save: (saved) => storeVerdictRuns(ctx, trigger, verdict, saved),

@@ -13,7 +13,8 @@ import { TRIGGERS } from "../../triggers/catalogue.ts";
 import type { TriggerDefinition } from "../../triggers/trigger.ts";
 import { MODULE_NAME_PREFIX, moduleNameOf } from "../../triggers/misp_module_name.ts";
 import { mispAllowlist } from "../auth.ts";
-import { BodyTimeoutError, BodyTooLargeError, readBodyBytes } from "../body.ts";
+import { BodyTimeoutError, BodyTooLargeError } from "../body.ts";
+import { readBodyInBudget } from "../body_in_budget.ts";
 import { sha256HexOffThread } from "../../store/chunks.ts";
 import { BudgetWaitTimeoutError, ByteBudget } from "../../services/byte_budget.ts";
 import { processMemory } from "../../services/idle_memory_release.ts";
@@ -72,12 +73,23 @@ export type MispModulesContext =
   & Parameters<typeof acceptIntake>[0];
 
 /**
- * Bytes of `/query` bodies read, parsed and decided on at once. A 10,000-attribute event (4.6 MB
- * of JSON) holds about 30 MB of memory while it is decided on, and deciding is CPU work on one
- * thread, so more at once only adds memory: fifty at once once peaked at 2.8 GiB. Requests past
- * the budget queue (they are never refused, which MISP would take as an allow).
+ * Bytes of `/query` bodies parsed and decided on at once (until the verdict; the runs are stored
+ * after). A 10,000-attribute event (4.6 MB of JSON) holds about 30 MB of memory while it is
+ * decided on, and deciding is CPU work on one thread, so more at once only adds memory: fifty at
+ * once once peaked at 2.8 GiB. Requests past the budget queue (they are never refused, which MISP
+ * would take as an allow).
  */
-export const QUERY_BYTES_IN_FLIGHT = 12 * 1_048_576;
+export const QUERY_BYTES_IN_FLIGHT = 5 * 1_048_576;
+
+/**
+ * Bytes of `/query` bodies held in memory at once, from the start of their read to the answer.
+ * A body takes its declared `Content-Length` before its first byte is read, so the ones past the
+ * budget wait in the kernel's socket buffers instead of the heap (fifty 10,000-attribute events
+ * at once held 220 MiB of raw bodies). A body still not in after 100 ms keeps only what it has
+ * received (`readBodyInBudget`), so a slow or stalled sender cannot hold the budget the others
+ * wait for. A body takes at most half of it, so one cut short never keeps the largest waiting.
+ */
+export const QUERY_BYTES_READ = 12 * 1_048_576;
 
 /**
  * Smallest verdict input hashed off the JavaScript thread while it is parsed; smaller ones are
@@ -86,8 +98,9 @@ export const QUERY_BYTES_IN_FLIGHT = 12 * 1_048_576;
 const OFF_THREAD_HASH_MIN_BYTES = 65_536;
 
 /**
- * Longest wait for the `/query` byte budget: MISP gives up on an Action service after 10 s and
- * then allows, so a request still waiting at 8 s is answered a block instead (fail closed).
+ * Longest wait for the `/query` byte budgets, from the request's start: MISP gives up on an
+ * Action service after 10 s and then allows, so a request still waiting at 8 s is answered a
+ * block instead (fail closed).
  */
 const QUERY_BUDGET_MAX_WAIT_MS = 8_000;
 
@@ -112,24 +125,29 @@ export function mispModulesRoutes(ctx: MispModulesContext): Hono<AppEnv> {
   // here is therefore answered 200 with MISP's error shape, which a blocking module turns into a
   // block.
   const limits = bodyLimitsOf(ctx.config).misp;
-  const budget = new ByteBudget(QUERY_BYTES_IN_FLIGHT);
+  const reading = new ByteBudget(QUERY_BYTES_READ);
+  const deciding = new ByteBudget(QUERY_BYTES_IN_FLIGHT);
   app.post("/query", async (c) => {
     const started = performance.now();
+    const waitLeft = () => Math.max(0, QUERY_BUDGET_MAX_WAIT_MS - (performance.now() - started));
     keepAnswerWhole(c);
     const seen: QueryProgress = {};
     // The heap is given back once the process is idle again (see `IdleMemoryRelease`).
     processMemory.begin();
-    let release: () => void = () => {};
+    const releases: (() => void)[] = [];
     try {
-      // The body is read first and the budget taken by its real size: a slow or stalled sender
-      // holds only its own connection, never the budget the other verdicts wait for.
-      const bytes = await readBodyBytes(c.req.raw, limits);
-      release = await budget.acquire(bytes.length, QUERY_BUDGET_MAX_WAIT_MS);
-      return await answerQuery(ctx, c, bytes, seen, started);
+      const bytes = await readBodyInBudget(c.req.raw, limits, reading, {
+        waitLeft,
+        releases,
+        maxTaken: QUERY_BYTES_READ / 2,
+      });
+      const decided = await deciding.acquire(bytes.length, waitLeft());
+      releases.push(decided);
+      return await answerQuery(ctx, c, bytes, seen, started, decided);
     } catch (error) {
       return c.json({ error: queryFailure(ctx, error, seen, started) });
     } finally {
-      release();
+      for (const release of releases) release();
       processMemory.end();
     }
   });
@@ -148,6 +166,7 @@ async function answerQuery(
   bytes: Uint8Array<ArrayBuffer>,
   seen: QueryProgress,
   started: number,
+  onDecided: () => void,
 ): Promise<Response> {
   let request: unknown;
   let dataJson: Uint8Array | undefined;
@@ -204,6 +223,7 @@ async function answerQuery(
     actor,
     ...(inputJson === undefined ? {} : { inputJson }),
     ...(inputJson === undefined || dataHash === undefined ? {} : { inputJsonHash: dataHash }),
+    onDecided,
   });
   // Server-side time from body read to answer, for operators and the HTTP benchmark.
   c.header("Server-Timing", `verdict;dur=${(performance.now() - started).toFixed(2)}`);

@@ -67,3 +67,20 @@ Deno.test("ByteBudget gives up a bounded wait and lets the work behind it in", a
   (await small)();
   assert.equal(budget.inFlight, 0);
 });
+
+Deno.test("ByteBudget gives back what work no longer holds when it shrinks, and admits the next", async () => {
+  const budget = new ByteBudget(100);
+  const estimate = await budget.acquire(90);
+  const next = budget.acquire(50);
+  assert.equal(await settled(next), false);
+  estimate.shrinkTo(30);
+  assert.equal(await settled(next), true);
+  assert.equal(budget.inFlight, 80);
+  estimate.shrinkTo(60); // never takes more
+  assert.equal(budget.inFlight, 80);
+  estimate();
+  estimate.shrinkTo(0); // nothing after the release
+  assert.equal(budget.inFlight, 50);
+  (await next)();
+  assert.equal(budget.inFlight, 0);
+});

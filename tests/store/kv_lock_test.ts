@@ -6,7 +6,7 @@ import {
   KvLockedError,
 } from "../../store/kv_lock.ts";
 import { startFlowgate } from "../fixtures/flowgate_process.ts";
-import { readStartTask } from "../../tools/start_task.ts";
+import { readStartTaskFlags } from "../../tools/start_task.ts";
 
 const ADMIN_TOKEN = "kv-lock-admin-token-0123456789";
 
@@ -52,19 +52,14 @@ Deno.test("acquireKvLock() locks nothing for :memory:, remote URLs and the platf
 
 /** Runs `main.ts` as `deno task start` does, on `kvPath`; resolves with its exit code and log. */
 async function runStart(kvPath: string): Promise<{ code: number; stderr: string }> {
-  const start = readStartTask(new URL("../../", import.meta.url));
+  const flags = readStartTaskFlags(new URL("../../", import.meta.url));
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...start.flags, "main.ts"],
+    args: ["run", ...flags, "main.ts"],
     cwd: new URL("../../", import.meta.url).pathname,
-    env: {
-      ...start.env,
-      PORT: String(port),
-      FLOWGATE_KV: kvPath,
-      FLOWGATE_ADMIN_TOKEN: ADMIN_TOKEN,
-    },
+    env: { PORT: String(port), FLOWGATE_KV: kvPath, FLOWGATE_ADMIN_TOKEN: ADMIN_TOKEN },
     stdin: "null",
     stdout: "null",
     stderr: "piped",
