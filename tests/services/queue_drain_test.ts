@@ -139,17 +139,28 @@ Deno.test({
       assert.deepEqual(inner.started, ["in flight"]);
 
       // Deno KV's lease cleanup requeues the held message: at open once its lease (5 s after the
-      // last keepalive) has run out, else at the next cleanup, about a minute later.
-      await using second = await Deno.openKv(path);
+      // last keepalive) has run out, else at the next cleanup, about a minute later. So the KV is
+      // opened again until the message comes.
       const delivered: unknown[] = [];
-      second.listenQueue((message) => {
-        delivered.push(message);
-      });
-      await waitFor(() => delivered.includes("during shutdown"), {
-        what: "the held message delivered again after the KV reopened",
-        timeoutMs: 90_000,
-      });
+      await waitFor(async () => {
+        const kv = await Deno.openKv(path);
+        try {
+          const came = Promise.withResolvers<void>();
+          kv.listenQueue((message) => {
+            delivered.push(message);
+            if (message === "during shutdown") came.resolve();
+          });
+          const pause = Promise.withResolvers<void>();
+          const timer = setTimeout(pause.resolve, 250);
+          await Promise.race([came.promise, pause.promise]);
+          clearTimeout(timer);
+        } finally {
+          kv.close();
+        }
+        return delivered.includes("during shutdown");
+      }, { what: "the held message delivered again after the KV reopened", timeoutMs: 90_000 });
       assert.ok(!delivered.includes("in flight"), "the message that finished ran again");
+      await using second = await Deno.openKv(path);
       for (const id of ["in flight", "during shutdown"]) {
         assert.equal((await second.get(["undelivered", id])).value, null, `${id} undelivered`);
       }
