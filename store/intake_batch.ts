@@ -122,9 +122,30 @@ function packBatches(items: Prepared[]): Prepared[][] {
   return batches;
 }
 
-/** One commit for `batch`; null when a dedupe marker changed under it (callers fall back). */
+/**
+ * One commit for `batch`; null when a dedupe marker changed under it (callers fall back). The
+ * commit first assumes no intake of the batch was seen before (it checks that their markers are
+ * absent): a resend is rare, and this spares the read of the markers, a round trip every batch
+ * would wait for. When a marker exists, the markers are read and the batch committed again.
+ */
 async function commitBatch(kv: Deno.Kv, batch: Prepared[]): Promise<IntakeResult[] | null> {
+  const unseen = batch.map((item): Deno.KvEntryMaybe<IntakeDedupe> => ({
+    key: item.dedupeKey,
+    value: null,
+    versionstamp: null,
+  }));
+  const fresh = await commitWithMarkers(kv, batch, unseen);
+  if (fresh !== null) return fresh;
   const markers = await kv.getMany<IntakeDedupe[]>(batch.map((item) => item.dedupeKey));
+  return await commitWithMarkers(kv, batch, markers);
+}
+
+/** The commit of `batch` given its dedupe markers as read (or assumed absent); null on conflict. */
+async function commitWithMarkers(
+  kv: Deno.Kv,
+  batch: Prepared[],
+  markers: Deno.KvEntryMaybe<IntakeDedupe>[],
+): Promise<IntakeResult[] | null> {
   const results: IntakeResult[] = [];
   const op = kv.atomic();
   const expireIn = INTAKE_RETENTION_DAYS * DAY_MS;

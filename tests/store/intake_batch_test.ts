@@ -115,3 +115,43 @@ Deno.test("recordIntakes() enqueues one message per intake when one for all woul
   kv.close();
   await listener;
 });
+
+Deno.test("recordIntakes() commits fresh intakes without reading their dedupe markers first", async () => {
+  using kv = await Deno.openKv(":memory:");
+  let reads = 0;
+  const getMany = kv.getMany.bind(kv);
+  kv.getMany = ((...args: Parameters<Deno.Kv["getMany"]>) => {
+    reads++;
+    return getMany(...args);
+  }) as Deno.Kv["getMany"];
+  const results = await recordIntakes(kv, Array.from({ length: 25 }, (_, i) => item(`f${i}`)));
+  assert.ok(results.every((result) => !result.duplicate));
+  assert.equal(reads, 0, "a batch of unseen keys reads no marker");
+  const again = await recordIntakes(kv, [item("f1"), item("new")]);
+  assert.deepEqual(again.map((result) => result.duplicate), [true, false]);
+  assert.ok(reads > 0, "a batch holding a seen key reads the markers and commits again");
+});
+
+Deno.test("recordIntakes() records again a key whose marker outlived its window", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const [first] = await recordIntakes(kv, [item("late")]);
+  const later = new Date(Date.now() + WINDOW_MS + 1_000);
+  const [after] = await recordIntakes(kv, [{
+    ...item("late"),
+    runIds: ["run-late-2"],
+    now: later,
+  }]);
+  assert.equal(after!.duplicate, false);
+  assert.notEqual(after!.intakeId, first!.intakeId);
+  assert.deepEqual(after!.runIds, ["run-late-2"]);
+});
+
+Deno.test("recordIntakes() in two concurrent calls records a key once", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const results = (await Promise.all([
+    recordIntakes(kv, [item("race"), item("a")]),
+    recordIntakes(kv, [item("race"), item("b")]),
+  ])).map(([race]) => race!);
+  assert.equal(results.filter((result) => !result.duplicate).length, 1);
+  assert.equal(results[0]!.intakeId, results[1]!.intakeId);
+});
