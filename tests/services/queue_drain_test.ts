@@ -159,7 +159,9 @@ Deno.test({
         }
         return delivered.includes("during shutdown");
       }, { what: "the held message delivered again after the KV reopened", timeoutMs: 90_000 });
-      assert.ok(!delivered.includes("in flight"), "the message that finished ran again");
+      // The message that finished may come again too: the KV acknowledges a delivery after its
+      // handler returns, and the close can beat that (delivery is at least once; the queue
+      // handler skips runs already stored).
       await using second = await Deno.openKv(path);
       for (const id of ["in flight", "during shutdown"]) {
         assert.equal((await second.get(["undelivered", id])).value, null, `${id} undelivered`);
