@@ -74,13 +74,42 @@ export async function listEnabledWorkflows(
     const cached = caches.get(kv);
     if (!cached || (cached.revision ?? "") < (revision ?? "")) caches.set(kv, state);
   }
-  const now = options.now ?? new Date();
+  return enabledOf(state, trigger, options.now ?? new Date());
+}
+
+/** The workflows of `trigger` that run at `now` in `state`, the list kept until it changes. */
+function enabledOf(state: CacheState, trigger: string, now: Date): StoredWorkflow[] {
   let list = state.enabled.get(trigger);
   if (!list || now.getTime() >= list.validUntil || now.getTime() < list.builtAt) {
     list = buildEnabledList(state.byTrigger.get(trigger) ?? [], now);
     state.enabled.set(trigger, list);
   }
   return list.workflows.slice();
+}
+
+/** Enabled workflows from this process's cache, with the revision they were loaded at. */
+export interface CachedEnabledWorkflows {
+  workflows: StoredWorkflow[];
+  /** Versionstamp of the revision counter the cache holds (null: never written). */
+  revision: string | null;
+}
+
+/**
+ * The workflows of `trigger` that run now according to this process's cache, without reading the
+ * store: they may be out of date, so the caller must commit its work with a check that the
+ * revision counter is still at `revision` (`recordIntakes` does). Undefined before any load.
+ */
+export function cachedEnabledWorkflows(
+  kv: Deno.Kv,
+  trigger: string,
+  options: ListEnabledWorkflowsOptions = {},
+): CachedEnabledWorkflows | undefined {
+  const state = caches.get(kv);
+  if (!state) return undefined;
+  return {
+    workflows: enabledOf(state, trigger, options.now ?? new Date()),
+    revision: state.revision,
+  };
 }
 
 /**

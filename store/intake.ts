@@ -41,6 +41,12 @@ export interface RecordIntakeOptions {
   windowMs: number;
   /** Clock, for tests. */
   now?: Date;
+  /**
+   * The versionstamp of the workflows' revision counter (null: never written) that `runIds` were
+   * assigned from, when they came from a cache not read for this intake: the intake is recorded
+   * only if no workflow changed since, else the answer is `stale` (`recordIntakes` only).
+   */
+  workflowsRevision?: string | null;
 }
 
 /** What `recordIntake` answers: the run ids to acknowledge with, first ones for a duplicate. */
@@ -49,6 +55,11 @@ export interface IntakeResult {
   runIds: string[];
   /** The intake the run ids belong to. */
   intakeId: string;
+  /**
+   * True when a workflow changed since `workflowsRevision`: nothing was recorded, and the caller
+   * assigns the run ids again from the current workflows and records again.
+   */
+  stale?: boolean;
 }
 
 /** The dedupe marker stored for a window. */

@@ -15,6 +15,7 @@
 import { ulid } from "ulid";
 import { encodeJson, sha256Hex, splitChunks } from "./chunks.ts";
 import { deadLetterKey } from "./dead_letters.ts";
+import { getManySliced } from "./get_many.ts";
 import { type IntakeResult, recordIntake, type RecordIntakeOptions } from "./intake.ts";
 import {
   DAY_MS,
@@ -22,10 +23,21 @@ import {
   KEY_INTAKE_DEDUPE,
   KEY_INTAKE_PAYLOADS,
   KEY_INTAKES,
+  KEY_WORKFLOWS_REVISION,
   MAX_COMMIT_CHECKS,
   QUEUE_BACKOFF_MS,
 } from "./keys.ts";
 import type { IntakeMessage, IntakeRecord } from "./types.ts";
+
+const REVISION_KEY: Deno.KvKey = [KEY_WORKFLOWS_REVISION];
+
+/** The answer for an intake whose run ids came from workflows changed since: nothing recorded. */
+const STALE: IntakeResult = Object.freeze({
+  duplicate: false,
+  stale: true,
+  runIds: [],
+  intakeId: "",
+}) as IntakeResult;
 
 /** Payload bytes one batch commit may carry (the rest of the 800 KiB commit is keys and records). */
 export const BATCH_PAYLOAD_BUDGET_BYTES = 640_000;
@@ -92,12 +104,22 @@ export async function recordIntakes(
     if (committed === null) alone.push(...batch.map((item) => item.index));
     else committed.forEach((result, i) => results[batch[i]!.index] = result);
   });
-  for (const index of alone) results[index] = await recordIntake(kv, items[index]!);
+  // Alone, an intake carrying a revision is checked against one read of the counter, made
+  // after the intake began: the same guarantee as listing the workflows then.
+  const current = alone.some((index) => items[index]!.workflowsRevision !== undefined)
+    ? (await kv.get(REVISION_KEY)).versionstamp
+    : undefined;
+  for (const index of alone) {
+    const revision = items[index]!.workflowsRevision;
+    results[index] = revision !== undefined && revision !== current
+      ? STALE
+      : await recordIntake(kv, items[index]!);
+  }
 
   return items.map((options, index) => {
     const first = firstByKey.get(`${options.trigger}\u0000${options.dedupeKey}`)!;
     const result = results[first]!;
-    return index === first ? result : { ...result, duplicate: true };
+    return index === first || result.stale ? result : { ...result, duplicate: true };
   });
 }
 
@@ -108,7 +130,8 @@ function packBatches(items: Prepared[]): Prepared[][] {
   for (const item of items) {
     if (
       current.length > 0 &&
-      (current.length >= MAX_COMMIT_CHECKS ||
+      // One check of each batch is the workflows' revision counter.
+      (current.length >= MAX_COMMIT_CHECKS - 1 ||
         bytes + item.bytes.length > BATCH_PAYLOAD_BUDGET_BYTES)
     ) {
       batches.push(current);
@@ -125,8 +148,10 @@ function packBatches(items: Prepared[]): Prepared[][] {
 /**
  * One commit for `batch`; null when a dedupe marker changed under it (callers fall back). The
  * commit first assumes no intake of the batch was seen before (it checks that their markers are
- * absent): a resend is rare, and this spares the read of the markers, a round trip every batch
- * would wait for. When a marker exists, the markers are read and the batch committed again.
+ * absent) and that the workflows did not change since the revision the intakes' run ids came
+ * from: a resend or a workflow change is rare, and this spares reading the markers and the
+ * revision counter, round trips every batch would wait for. When either check fails, they are
+ * read: an intake whose workflows changed answers `stale`, and the others commit again.
  */
 async function commitBatch(kv: Deno.Kv, batch: Prepared[]): Promise<IntakeResult[] | null> {
   const unseen = batch.map((item): Deno.KvEntryMaybe<IntakeDedupe> => ({
@@ -134,17 +159,48 @@ async function commitBatch(kv: Deno.Kv, batch: Prepared[]): Promise<IntakeResult
     value: null,
     versionstamp: null,
   }));
-  const fresh = await commitWithMarkers(kv, batch, unseen);
+  // Run ids from an older revision than another intake's are stale for sure.
+  const revision = newestRevision(batch);
+  const older = batch.map((item) => isStale(item, revision));
+  const fresh = await commitWithMarkers(kv, batch, unseen, older, revision);
   if (fresh !== null) return fresh;
-  const markers = await kv.getMany<IntakeDedupe[]>(batch.map((item) => item.dedupeKey));
-  return await commitWithMarkers(kv, batch, markers);
+  const [counter, ...markers] = await getManySliced<IntakeDedupe>(kv, [
+    REVISION_KEY,
+    ...batch.map((item) => item.dedupeKey),
+  ]);
+  const stale = batch.map((item) => isStale(item, counter!.versionstamp));
+  return await commitWithMarkers(kv, batch, markers, stale, undefined);
 }
 
-/** The commit of `batch` given its dedupe markers as read (or assumed absent); null on conflict. */
+/** The newest revision the batch's intakes carry; undefined when none carries one. */
+function newestRevision(batch: Prepared[]): string | null | undefined {
+  let newest: string | null | undefined;
+  for (const { options: { workflowsRevision } } of batch) {
+    if (workflowsRevision === undefined) continue;
+    if (newest === undefined || (workflowsRevision ?? "") > (newest ?? "")) {
+      newest = workflowsRevision;
+    }
+  }
+  return newest;
+}
+
+/** True when the intake's run ids came from another revision than `current`. */
+function isStale(item: Prepared, current: string | null | undefined): boolean {
+  const carried = item.options.workflowsRevision;
+  return carried !== undefined && carried !== current;
+}
+
+/**
+ * The commit of `batch` given its dedupe markers as read (or assumed absent), skipping the
+ * intakes marked `stale` (answered `STALE`) and, when `revision` is given, checking that the
+ * workflows' revision counter is still at it; null on conflict.
+ */
 async function commitWithMarkers(
   kv: Deno.Kv,
   batch: Prepared[],
   markers: Deno.KvEntryMaybe<IntakeDedupe>[],
+  stale: boolean[],
+  revision: string | null | undefined,
 ): Promise<IntakeResult[] | null> {
   const results: IntakeResult[] = [];
   const op = kv.atomic();
@@ -152,6 +208,10 @@ async function commitWithMarkers(
   const messages: IntakeMessage[] = [];
   for (let i = 0; i < batch.length; i++) {
     const { options, dedupeKey, bytes } = batch[i]!;
+    if (stale[i]) {
+      results.push(STALE);
+      continue;
+    }
     const marker = markers[i]!;
     const now = options.now ?? new Date();
     if (marker.value && marker.value.expires_at > now.getTime()) {
@@ -192,6 +252,7 @@ async function commitWithMarkers(
     results.push({ duplicate: false, runIds: options.runIds, intakeId });
   }
   if (messages.length === 0) return results;
+  if (revision !== undefined) op.check({ key: REVISION_KEY, versionstamp: revision });
   for (const message of queueMessages(messages)) {
     op.enqueue(message, {
       keysIfUndelivered: [deadLetterKey(message.intake_id)],

@@ -24,8 +24,12 @@ import {
 import type { SourceFormat, StoredWorkflow, WorkflowVersion } from "./types.ts";
 import { describeWorkflowChange } from "./workflow_changes.ts";
 
-export { isWorkflowEnabled, listEnabledWorkflows } from "./enabled_workflows.ts";
-export type { ListEnabledWorkflowsOptions } from "./enabled_workflows.ts";
+export {
+  cachedEnabledWorkflows,
+  isWorkflowEnabled,
+  listEnabledWorkflows,
+} from "./enabled_workflows.ts";
+export type { CachedEnabledWorkflows, ListEnabledWorkflowsOptions } from "./enabled_workflows.ts";
 
 /** Options of `createWorkflow`. */
 export interface CreateWorkflowOptions {
