@@ -3,8 +3,9 @@
  * burst of 10,000-attribute events left a Flowgate at over 300 MiB for good), and Deno runs no
  * idle collection that would shrink it. So once the process has been idle a moment with its
  * resident memory well above what it last came back to, one full collection runs, which returns
- * the pages to the system. It never runs while work is under way, and not at all where V8's `gc`
- * cannot be reached.
+ * the pages to the system, and then glibc's heap is trimmed of the request bodies that collection
+ * freed (`native_heap_trim.ts`). It never runs while work is under way, and not at all where
+ * neither V8's `gc` nor glibc's trim can be reached.
  *
  * @module
  */
@@ -12,6 +13,7 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { log } from "../engine/log.ts";
+import { nativeHeapTrim } from "./native_heap_trim.ts";
 
 /** V8's `gc` once exposed (null: the runtime refused; undefined: not tried yet). */
 let exposedGc: (() => void) | null | undefined;
@@ -25,7 +27,10 @@ export interface IdleMemoryReleaseOptions {
   idleMs: number;
   /** Resident bytes below which no collection is worth running. */
   minRssBytes: number;
-  /** Runs a full collection (default: V8's `gc`, exposed once; tests pass their own). */
+  /**
+   * Runs a full collection and gives the freed memory back (default: V8's `gc`, exposed once, then
+   * glibc's `malloc_trim` where granted; tests pass their own).
+   */
   collect?: () => void;
   /** The process's resident bytes (default `Deno.memoryUsage().rss`; tests pass their own). */
   rss?: () => number;
@@ -46,7 +51,7 @@ export class IdleMemoryRelease {
   /** Starts with no work under way. */
   constructor(options: IdleMemoryReleaseOptions) {
     this.#options = options;
-    this.#collect = options.collect ?? v8Collector();
+    this.#collect = options.collect ?? processCollector();
     this.#rss = options.rss ?? (() => Deno.memoryUsage().rss);
   }
 
@@ -106,6 +111,17 @@ export const processMemory: IdleMemoryRelease = new IdleMemoryRelease({
   idleMs: 3_000,
   minRssBytes: 160 * 1_048_576,
 });
+
+/** V8's collection then glibc's trim, those of them this runtime has; undefined if neither. */
+function processCollector(): (() => void) | undefined {
+  const gc = v8Collector();
+  const trim = nativeHeapTrim();
+  if (gc === undefined && trim === undefined) return undefined;
+  return () => {
+    gc?.();
+    trim?.();
+  };
+}
 
 /** V8's `gc` options for a synchronous collection that also compacts the heap. */
 const LAST_RESORT_GC = { type: "major", execution: "sync", flavor: "last-resort" };
