@@ -21,6 +21,7 @@ import type { GroupCommitter } from "./group_commit.ts";
 import { InFlightRuns } from "./in_flight.ts";
 import { createIntakeCommitter } from "./intake.ts";
 import { Metrics } from "./metrics.ts";
+import { createForegroundPriority, type ForegroundPriority } from "./foreground_priority.ts";
 import { createMispModulesProxy, type MispModulesProxy } from "./misp_modules_proxy.ts";
 import { createRunCommitter } from "./verdict.ts";
 import { createWorkflowRunner } from "./workflow_runner.ts";
@@ -55,6 +56,8 @@ export interface AppDeps {
   triggers?: TriggerLookup;
   /** Queue runs in progress (default none yet). */
   inFlight?: InFlightRuns;
+  /** Requests first, queued runs after (default `createForegroundPriority()`). */
+  foreground?: ForegroundPriority;
 }
 
 /** The app context: `AppDeps` resolved, with the parts built from them. */
@@ -76,6 +79,8 @@ export interface AppContext {
   runs: GroupCommitter<RunToSave[], void>;
   /** Queue runs in progress, for the re-entrancy guard. */
   inFlight: InFlightRuns;
+  /** The requests being handled, which queued work waits for (within a bound). */
+  foreground: ForegroundPriority;
   /** Where blocked runs are announced; the chat subscribes (`main.ts`). */
   announcements: RunAnnouncements;
   /** Tells the subscribers of `announcements` of a blocked run, without waiting for them. */
@@ -126,6 +131,7 @@ export function createAppContext(deps: AppDeps): AppContext {
     intakes: createIntakeCommitter(kv),
     runs: createRunCommitter(kv, config.retentionDays),
     inFlight: deps.inFlight ?? new InFlightRuns(),
+    foreground: deps.foreground ?? createForegroundPriority(),
     announcements,
     announceBlockedRun: (run) => announcements.announceBlocked(run),
   };

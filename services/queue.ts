@@ -72,7 +72,7 @@ interface MessageWorkflows {
 export type QueueContext =
   & ExecuteRunContext
   & RecordRunsContext
-  & Pick<AppContext, "kv" | "now" | "config" | "metrics" | "runs" | "inFlight">;
+  & Pick<AppContext, "kv" | "now" | "config" | "metrics" | "runs" | "inFlight" | "foreground">;
 
 /** Options of `createQueueHandler`. */
 export interface QueueHandlerOptions {
@@ -568,6 +568,8 @@ export function createQueueHandler(
     const kind = typeof message === "object" && message !== null
       ? (message as { type?: unknown }).type
       : undefined;
+    // Requests being handled go first (see `ForegroundPriority`).
+    await ctx.foreground.turn();
     // Queue work holds payloads too: no idle collection runs under it.
     processMemory.begin();
     try {

@@ -37,14 +37,20 @@ export function hookRoutes(ctx: HookRoutesContext): Hono<AppEnv> {
     processMemory.begin();
     try {
       const text = new TextDecoder().decode(await boundRequestBody(c, limits));
-      const contentType = c.req.header("Content-Type");
-      const data = parseWebhookBody(text, contentType);
-      const result = await acceptIntake(ctx, triggerId, data, {
-        actor: { kind: "webhook", id: c.env?.remoteAddr?.hostname },
-        // A JSON body is the data itself, stored as received; a form body is hashed as received.
-        ...(isJsonContentType(contentType) ? { dataJson: text } : { payloadText: text }),
-      });
-      return c.json({ run_ids: result.runIds, duplicate: result.duplicate }, 202);
+      // Queued runs wait while MISP waits for this answer (see `ForegroundPriority`).
+      ctx.foreground.begin();
+      try {
+        const contentType = c.req.header("Content-Type");
+        const data = parseWebhookBody(text, contentType);
+        const result = await acceptIntake(ctx, triggerId, data, {
+          actor: { kind: "webhook", id: c.env?.remoteAddr?.hostname },
+          // A JSON body is the data itself, stored as received; a form body is hashed as received.
+          ...(isJsonContentType(contentType) ? { dataJson: text } : { payloadText: text }),
+        });
+        return c.json({ run_ids: result.runIds, duplicate: result.duplicate }, 202);
+      } finally {
+        ctx.foreground.end();
+      }
     } finally {
       processMemory.end();
     }

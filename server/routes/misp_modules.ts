@@ -143,6 +143,9 @@ export function mispModulesRoutes(ctx: MispModulesContext): Hono<AppEnv> {
       });
       const decided = await deciding.acquire(bytes.length, waitLeft());
       releases.push(decided);
+      // Queued runs wait while MISP waits for this answer (see `ForegroundPriority`).
+      ctx.foreground.begin();
+      releases.push(() => ctx.foreground.end());
       return await answerQuery(ctx, c, bytes, seen, started, decided);
     } catch (error) {
       return c.json({ error: queryFailure(ctx, error, seen, started) });

@@ -1,0 +1,118 @@
+import assert from "node:assert/strict";
+import { MODULE_REGISTRY } from "../../modules/registry.ts";
+import { offlineServices } from "../../modules/offline_services.ts";
+import { loadConfig } from "../../services/config.ts";
+import { createAppContext } from "../../services/context.ts";
+import { ForegroundPriority } from "../../services/foreground_priority.ts";
+import { createQueueHandler } from "../../services/queue.ts";
+import { newRunId } from "../../services/run_record.ts";
+import { recordIntakes } from "../../store/intake_batch.ts";
+import { getRunSummary } from "../../store/runs.ts";
+import type { IntakeMessage } from "../../store/types.ts";
+import { createWorkflow } from "../../store/workflows.ts";
+import { fakeAction, node, workflowOf } from "../engine/fake_modules.ts";
+import { waitFor } from "../fixtures/wait_for.ts";
+
+/** Resolves to true once `promise` settled, false while it has not (checked after a macrotask). */
+async function settled(promise: Promise<unknown>): Promise<boolean> {
+  let done = false;
+  promise.then(() => done = true, () => done = true);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  return done;
+}
+
+Deno.test("ForegroundPriority: queued work runs at once when no request is under way", async () => {
+  const priority = new ForegroundPriority({ quietMs: 0, maxWaitMs: 60_000 });
+  await priority.turn();
+  priority.begin();
+  priority.end();
+  await priority.turn();
+  assert.equal(priority.waiting, 0);
+});
+
+Deno.test("ForegroundPriority: queued work waits for the requests under way, then runs", async () => {
+  const priority = new ForegroundPriority({ quietMs: 0, maxWaitMs: 60_000 });
+  priority.begin();
+  priority.begin();
+  const turns = [priority.turn(), priority.turn()];
+  assert.equal(priority.waiting, 2);
+  priority.end();
+  assert.equal(await settled(Promise.any(turns)), false, "one request is still under way");
+  priority.end();
+  await Promise.all(turns);
+  assert.equal(priority.waiting, 0);
+});
+
+Deno.test("ForegroundPriority: a request arriving in the quiet wait keeps queued work waiting", async () => {
+  const priority = new ForegroundPriority({ quietMs: 30, maxWaitMs: 60_000 });
+  priority.begin();
+  const turn = priority.turn();
+  priority.end();
+  priority.begin();
+  assert.equal(await settled(turn), false);
+  assert.equal(priority.waiting, 1);
+  priority.end();
+  await turn;
+  assert.equal(priority.waiting, 0);
+});
+
+Deno.test("ForegroundPriority: a request that never ends holds queued work only up to the bound", async () => {
+  const priority = new ForegroundPriority({ quietMs: 0, maxWaitMs: 5 });
+  priority.begin();
+  await Promise.all([priority.turn(), priority.turn(), priority.turn()]);
+  assert.equal(priority.waiting, 0);
+});
+
+Deno.test("the queue runs an intake only once the request being handled is answered", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const env: Record<string, string> = { FLOWGATE_KV: ":memory:" };
+  const calls: string[] = [];
+  const action = fakeAction("count", calls);
+  const ctx = createAppContext({
+    kv,
+    config: loadConfig((name) => env[name]),
+    services: offlineServices(),
+    proxy: null,
+    modules: { getModule: (id) => id === "count" ? action : MODULE_REGISTRY.getModule(id) },
+    foreground: new ForegroundPriority({ quietMs: 0, maxWaitMs: 600_000 }),
+  });
+  const trigger = "event-after-save";
+  const stored = await createWorkflow(
+    kv,
+    workflowOf(trigger, [
+      node("trigger", trigger, "trigger", [["tally"]]),
+      node("tally", "count", "action"),
+    ]),
+    { actor: "test", sourceFormat: "yaml" },
+  );
+  const runId = newRunId();
+  const [intake] = await recordIntakes(kv, [{
+    trigger,
+    dedupeKey: "priority",
+    payload: {
+      workflows: [{ id: stored.id, version: stored.version, run_id: runId }],
+      actor: { kind: "webhook" },
+      data: { Event: { uuid: "event-1", info: "priority" } },
+    },
+    runIds: [runId],
+    windowMs: 60_000,
+  }]);
+  const message: IntakeMessage = {
+    type: "intake",
+    intake_id: intake!.intakeId,
+    trigger,
+    run_ids: [runId],
+  };
+  const handler = createQueueHandler(ctx);
+
+  ctx.foreground.begin();
+  const handled = handler(message);
+  await waitFor(() => ctx.foreground.waiting === 1, { what: "the queued intake to wait" });
+  assert.deepEqual(calls, []);
+  assert.equal(await getRunSummary(kv, runId), null);
+
+  ctx.foreground.end();
+  await handled;
+  assert.deepEqual(calls, ["tally"]);
+  assert.equal((await getRunSummary(kv, runId))?.outcome, "success");
+});
