@@ -56,7 +56,7 @@ export interface AppDeps {
   triggers?: TriggerLookup;
   /** Queue runs in progress (default none yet). */
   inFlight?: InFlightRuns;
-  /** Requests first, queued runs after (default `createForegroundPriority()`). */
+  /** Requests first, queued runs after (default `createForegroundPriority` over `metrics`). */
   foreground?: ForegroundPriority;
 }
 
@@ -114,12 +114,13 @@ export function createAppContext(deps: AppDeps): AppContext {
   };
   const runner = createWorkflowRunner({ kv, services, modules, triggers });
   const announcements = new RunAnnouncements();
+  const metrics = deps.metrics ?? new Metrics();
   return {
     kv,
     config,
     services,
     now,
-    metrics: deps.metrics ?? new Metrics(),
+    metrics,
     proxy: deps.proxy !== undefined
       ? deps.proxy
       : config.mispModulesUrl
@@ -131,7 +132,7 @@ export function createAppContext(deps: AppDeps): AppContext {
     intakes: createIntakeCommitter(kv),
     runs: createRunCommitter(kv, config.retentionDays),
     inFlight: deps.inFlight ?? new InFlightRuns(),
-    foreground: deps.foreground ?? createForegroundPriority(),
+    foreground: deps.foreground ?? createForegroundPriority(() => metrics.queuePending),
     announcements,
     announceBlockedRun: (run) => announcements.announceBlocked(run),
   };

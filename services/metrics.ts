@@ -82,6 +82,11 @@ export class Metrics {
     this.#queuePending += count;
   }
 
+  /** Queue messages enqueued by this process and not handled yet (the queue depth it knows of). */
+  get queuePending(): number {
+    return this.#queuePending;
+  }
+
   /** Counts one handled queue message of a kind (`intake`, `deferred`, `retry`). */
   queueHandled(kind: string): void {
     this.#queuePending = Math.max(0, this.#queuePending - 1);

@@ -21,8 +21,15 @@ async function settled(promise: Promise<unknown>): Promise<boolean> {
   return done;
 }
 
+/** A priority whose backlog stays at 0 unless given. */
+function priorityOf(
+  options: { quietMs: number; maxWaitMs: number; backlog?: () => number },
+): ForegroundPriority {
+  return new ForegroundPriority({ maxBacklog: 100, backlog: () => 0, ...options });
+}
+
 Deno.test("ForegroundPriority: queued work runs at once when no request is under way", async () => {
-  const priority = new ForegroundPriority({ quietMs: 0, maxWaitMs: 60_000 });
+  const priority = priorityOf({ quietMs: 0, maxWaitMs: 60_000 });
   await priority.turn();
   priority.begin();
   priority.end();
@@ -31,7 +38,7 @@ Deno.test("ForegroundPriority: queued work runs at once when no request is under
 });
 
 Deno.test("ForegroundPriority: queued work waits for the requests under way, then runs", async () => {
-  const priority = new ForegroundPriority({ quietMs: 0, maxWaitMs: 60_000 });
+  const priority = priorityOf({ quietMs: 0, maxWaitMs: 60_000 });
   priority.begin();
   priority.begin();
   const turns = [priority.turn(), priority.turn()];
@@ -44,7 +51,7 @@ Deno.test("ForegroundPriority: queued work waits for the requests under way, the
 });
 
 Deno.test("ForegroundPriority: a request arriving in the quiet wait keeps queued work waiting", async () => {
-  const priority = new ForegroundPriority({ quietMs: 30, maxWaitMs: 60_000 });
+  const priority = priorityOf({ quietMs: 30, maxWaitMs: 60_000 });
   priority.begin();
   const turn = priority.turn();
   priority.end();
@@ -57,10 +64,23 @@ Deno.test("ForegroundPriority: a request arriving in the quiet wait keeps queued
 });
 
 Deno.test("ForegroundPriority: a request that never ends holds queued work only up to the bound", async () => {
-  const priority = new ForegroundPriority({ quietMs: 0, maxWaitMs: 5 });
+  const priority = priorityOf({ quietMs: 0, maxWaitMs: 5 });
   priority.begin();
   await Promise.all([priority.turn(), priority.turn(), priority.turn()]);
   assert.equal(priority.waiting, 0);
+});
+
+Deno.test("ForegroundPriority: past the backlog bound, queued work no longer waits for requests", async () => {
+  let backlog = 100;
+  const priority = priorityOf({ quietMs: 0, maxWaitMs: 60_000, backlog: () => backlog });
+  priority.begin();
+  const atTheBound = priority.turn();
+  assert.equal(priority.waiting, 1);
+  backlog = 101;
+  await priority.turn();
+  assert.equal(priority.waiting, 1, "only the message that came at the bound still waits");
+  priority.end();
+  await atTheBound;
 });
 
 Deno.test("the queue runs an intake only once the request being handled is answered", async () => {
@@ -74,7 +94,7 @@ Deno.test("the queue runs an intake only once the request being handled is answe
     services: offlineServices(),
     proxy: null,
     modules: { getModule: (id) => id === "count" ? action : MODULE_REGISTRY.getModule(id) },
-    foreground: new ForegroundPriority({ quietMs: 0, maxWaitMs: 600_000 }),
+    foreground: priorityOf({ quietMs: 0, maxWaitMs: 600_000 }),
   });
   const trigger = "event-after-save";
   const stored = await createWorkflow(
@@ -115,4 +135,23 @@ Deno.test("the queue runs an intake only once the request being handled is answe
   await handled;
   assert.deepEqual(calls, ["tally"]);
   assert.equal((await getRunSummary(kv, runId))?.outcome, "success");
+});
+
+Deno.test("a server's priority counts the backlog this process owes: past 5,000 intakes the queue runs", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const env: Record<string, string> = { FLOWGATE_KV: ":memory:" };
+  const ctx = createAppContext({
+    kv,
+    config: loadConfig((name) => env[name]),
+    services: offlineServices(),
+    proxy: null,
+  });
+  ctx.foreground.begin();
+  ctx.metrics.queueEnqueued(5_000);
+  const waiting = ctx.foreground.turn();
+  assert.equal(ctx.foreground.waiting, 1);
+  ctx.metrics.queueEnqueued();
+  await ctx.foreground.turn();
+  ctx.foreground.end();
+  await waiting;
 });
