@@ -569,7 +569,7 @@ export function createQueueHandler(
       ? (message as { type?: unknown }).type
       : undefined;
     // Requests being handled go first (see `ForegroundPriority`).
-    await ctx.foreground.turn();
+    const endTurn = await ctx.foreground.turn();
     // Queue work holds payloads too: no idle collection runs under it.
     processMemory.begin();
     try {
@@ -582,6 +582,7 @@ export function createQueueHandler(
       }
     } finally {
       processMemory.end();
+      endTurn();
     }
   };
 }

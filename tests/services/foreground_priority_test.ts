@@ -63,11 +63,19 @@ Deno.test("ForegroundPriority: a request arriving in the quiet wait keeps queued
   assert.equal(priority.waiting, 0);
 });
 
-Deno.test("ForegroundPriority: a request that never ends holds queued work only up to the bound", async () => {
+Deno.test("ForegroundPriority: behind a request that never ends, messages that waited the bound run one at a time", async () => {
   const priority = priorityOf({ quietMs: 0, maxWaitMs: 5 });
   priority.begin();
-  await Promise.all([priority.turn(), priority.turn(), priority.turn()]);
+  const turns = [priority.turn(), priority.turn(), priority.turn()];
+  const endFirst = await turns[0]!;
+  assert.equal(await settled(Promise.any([turns[1]!, turns[2]!])), false, "the first one runs");
+  endFirst();
+  const endSecond = await turns[1]!;
+  assert.equal(await settled(turns[2]!), false, "the second one runs");
+  endSecond();
+  (await turns[2]!)();
   assert.equal(priority.waiting, 0);
+  priority.end();
 });
 
 Deno.test("ForegroundPriority: past the backlog bound, queued work no longer waits for requests", async () => {
@@ -78,9 +86,10 @@ Deno.test("ForegroundPriority: past the backlog bound, queued work no longer wai
   assert.equal(priority.waiting, 1);
   backlog = 101;
   await priority.turn();
-  assert.equal(priority.waiting, 1, "only the message that came at the bound still waits");
-  priority.end();
+  // Behind the bound, the one that waited runs too.
   await atTheBound;
+  assert.equal(priority.waiting, 0);
+  priority.end();
 });
 
 Deno.test("the queue runs an intake only once the request being handled is answered", async () => {
@@ -152,6 +161,6 @@ Deno.test("a server's priority counts the backlog this process owes: past 5,000 
   assert.equal(ctx.foreground.waiting, 1);
   ctx.metrics.queueEnqueued();
   await ctx.foreground.turn();
-  ctx.foreground.end();
   await waiting;
+  ctx.foreground.end();
 });
