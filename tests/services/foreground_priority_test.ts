@@ -1,16 +1,11 @@
 import assert from "node:assert/strict";
-import { MODULE_REGISTRY } from "../../modules/registry.ts";
-import { offlineServices } from "../../modules/offline_services.ts";
-import { loadConfig } from "../../services/config.ts";
-import { createAppContext } from "../../services/context.ts";
 import { ForegroundPriority } from "../../services/foreground_priority.ts";
 import { createQueueHandler } from "../../services/queue.ts";
 import { newRunId } from "../../services/run_record.ts";
 import { recordIntakes } from "../../store/intake_batch.ts";
 import { getRunSummary } from "../../store/runs.ts";
 import type { IntakeMessage } from "../../store/types.ts";
-import { createWorkflow } from "../../store/workflows.ts";
-import { fakeAction, node, workflowOf } from "../engine/fake_modules.ts";
+import { tallyQueueContext } from "../fixtures/tally_queue_context.ts";
 import { waitFor } from "../fixtures/wait_for.ts";
 
 /** Resolves to true once `promise` settled, false while it has not (checked after a macrotask). */
@@ -94,26 +89,10 @@ Deno.test("ForegroundPriority: past the backlog bound, queued work no longer wai
 
 Deno.test("the queue runs an intake only once the request being handled is answered", async () => {
   using kv = await Deno.openKv(":memory:");
-  const env: Record<string, string> = { FLOWGATE_KV: ":memory:" };
-  const calls: string[] = [];
-  const action = fakeAction("count", calls);
-  const ctx = createAppContext({
-    kv,
-    config: loadConfig((name) => env[name]),
-    services: offlineServices(),
-    proxy: null,
-    modules: { getModule: (id) => id === "count" ? action : MODULE_REGISTRY.getModule(id) },
+  const trigger = "event-after-save";
+  const { ctx, calls, workflow: stored } = await tallyQueueContext(kv, trigger, {
     foreground: priorityOf({ quietMs: 0, maxWaitMs: 600_000 }),
   });
-  const trigger = "event-after-save";
-  const stored = await createWorkflow(
-    kv,
-    workflowOf(trigger, [
-      node("trigger", trigger, "trigger", [["tally"]]),
-      node("tally", "count", "action"),
-    ]),
-    { actor: "test", sourceFormat: "yaml" },
-  );
   const runId = newRunId();
   const [intake] = await recordIntakes(kv, [{
     trigger,
@@ -148,13 +127,7 @@ Deno.test("the queue runs an intake only once the request being handled is answe
 
 Deno.test("a server's priority counts the backlog this process owes: past 5,000 intakes the queue runs", async () => {
   using kv = await Deno.openKv(":memory:");
-  const env: Record<string, string> = { FLOWGATE_KV: ":memory:" };
-  const ctx = createAppContext({
-    kv,
-    config: loadConfig((name) => env[name]),
-    services: offlineServices(),
-    proxy: null,
-  });
+  const { ctx } = await tallyQueueContext(kv, "event-after-save");
   ctx.foreground.begin();
   ctx.metrics.queueEnqueued(5_000);
   const waiting = ctx.foreground.turn();

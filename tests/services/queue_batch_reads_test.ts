@@ -1,9 +1,5 @@
 import assert from "node:assert/strict";
 import type { JsonObject } from "../../engine/model.ts";
-import { MODULE_REGISTRY } from "../../modules/registry.ts";
-import { offlineServices } from "../../modules/offline_services.ts";
-import { loadConfig } from "../../services/config.ts";
-import { createAppContext } from "../../services/context.ts";
 import { Metrics } from "../../services/metrics.ts";
 import { createQueueHandler } from "../../services/queue.ts";
 import { newRunId } from "../../services/run_record.ts";
@@ -14,8 +10,7 @@ import { KEY_INTAKE_PAYLOADS, KEY_INTAKES } from "../../store/keys.ts";
 import { intakeWorkId, isWorkDone } from "../../store/queue_jobs.ts";
 import { getRunSummary } from "../../store/runs.ts";
 import type { IntakeMessage } from "../../store/types.ts";
-import { createWorkflow } from "../../store/workflows.ts";
-import { fakeAction, node, workflowOf } from "../engine/fake_modules.ts";
+import { tallyQueueContext } from "../fixtures/tally_queue_context.ts";
 
 const TRIGGER = "event-after-save";
 const INTAKES = 30;
@@ -57,27 +52,9 @@ function countingKv(kv: Deno.Kv): { kv: Deno.Kv; kvCalls: Map<string, number>; t
 async function setUp() {
   const counter = countingKv(await Deno.openKv(":memory:"));
   const { kv } = counter;
-  const env: Record<string, string> = { FLOWGATE_KV: ":memory:" };
-  const calls: string[] = [];
-  const action = fakeAction("count", calls);
-  const ctx = createAppContext({
-    kv,
-    config: loadConfig((name) => env[name]),
-    services: offlineServices(),
+  const { ctx, calls, workflow: stored } = await tallyQueueContext(kv, TRIGGER, {
     metrics: new Metrics(),
-    proxy: null,
-    modules: {
-      getModule: (id) => id === "count" ? action : MODULE_REGISTRY.getModule(id),
-    },
   });
-  const stored = await createWorkflow(
-    kv,
-    workflowOf(TRIGGER, [
-      node("trigger", TRIGGER, "trigger", [["tally"]]),
-      node("tally", "count", "action"),
-    ]),
-    { actor: "test", sourceFormat: "yaml" },
-  );
   const dataOf = (i: number): JsonObject => ({
     Event: {
       uuid: `event-${SAME_DATA.includes(i) ? 20 : i}`,
