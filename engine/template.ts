@@ -31,6 +31,7 @@ import { createNamespace, isNamespace, setNamespaceMember } from "./template_nam
 import "./template_parser.ts";
 import { asTuple } from "./template_python.ts";
 import { compileTemplateRegex } from "./template_regex.ts";
+import { readStrayCommentEndAsText } from "./template_lexer.ts";
 import {
   addValues,
   concatValues,
@@ -332,6 +333,7 @@ function createRuntime(escape: TemplateEscape): Runtime {
 }
 
 function createEnvironment(): nunjucks.Environment {
+  readStrayCommentEndAsText();
   const environment = new nunjucks.Environment([], {
     autoescape: true,
     throwOnUndefined: false,

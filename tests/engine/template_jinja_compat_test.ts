@@ -828,6 +828,34 @@ const CASES: Record<string, CompatCase[]> = {
       jinja: "dd[]x",
     },
   ],
+  "delimiters that close nothing": [
+    {
+      name: "a stray comment end",
+      template: 'a #} b {"note": "#}"}',
+      data: {},
+      jinja: 'a #} b {"note": "#}"}',
+    },
+    { name: "after a comment", template: "{# c #} #}#}", data: {}, jinja: " #}#}" },
+    {
+      name: "on its own line before an expression",
+      template: "a\n#} {{ x }}",
+      data: { x: 1 },
+      jinja: "a\n#} 1",
+    },
+    { name: "in a raw block", template: "{% raw %}#}{% endraw %}", data: {}, jinja: "#}" },
+    {
+      name: "stray variable and block ends",
+      template: "}} %} é #} ü",
+      data: {},
+      jinja: "}} %} é #} ü",
+    },
+    {
+      name: "an unclosed comment is still an error",
+      template: "{# open #",
+      data: {},
+      jinjaError: "Missing end of comment tag",
+    },
+  ],
 };
 
 for (const [group, cases] of Object.entries(CASES)) {
