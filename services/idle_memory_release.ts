@@ -102,15 +102,13 @@ export class IdleMemoryRelease {
 
 /**
  * The process's release: the heap is one per process, so the routes and the queue that handle
- * MISP data all report to this one. A collection follows ten idle seconds with more than
+ * MISP data all report to this one. A collection follows three idle seconds with more than
  * 160 MiB resident (an idle Flowgate holds about 115 MiB). It takes up to a few hundred
- * milliseconds on a large heap, which only a request arriving in that moment waits for, and the
- * next burst finds its memory given back (page faults: a burst of 10,000-attribute events ran 10%
- * slower after a collection three seconds into a pause). Ten seconds tells the end of a burst
- * better than three; a sustained load leaves no idle seconds and never pays it.
+ * milliseconds on a large heap, which only a request arriving in that moment waits for; a
+ * sustained load leaves no idle seconds and never pays it.
  */
 export const processMemory: IdleMemoryRelease = new IdleMemoryRelease({
-  idleMs: 10_000,
+  idleMs: 3_000,
   minRssBytes: 160 * 1_048_576,
 });
 
