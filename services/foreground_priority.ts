@@ -10,7 +10,8 @@
  * `quietMs`. Two bounds keep the queue going and its lag within seconds:
  * - the wait: a message that waited `maxWaitMs` is due, and due messages run one at a time, so
  *   the queue never stops under a load that never pauses (or behind a request that never ends)
- *   and yet does not take the threads back all at once;
+ *   and yet does not take the threads back all at once; one due for `maxWaitMs` more runs
+ *   anyway, so a slow run (an action waiting on a slow receiver) holds no other back for long;
  * - the backlog: once this process has more than `maxBacklog` intakes accepted and not run, the
  *   queue runs at once, sharing the threads as it did before, so a load that never pauses is
  *   acknowledged no faster than it can be run and the backlog stops growing there.
@@ -81,7 +82,7 @@ export class ForegroundPriority {
    * Resolves when a queued message may run, with the function to call once it is done: at once
    * when no request is under way or the backlog is past its bound; otherwise once the requests
    * have been quiet for `quietMs`, or, after waiting `maxWaitMs`, when the message before it
-   * that waited as long is done.
+   * that waited as long is done, or after twice `maxWaitMs` at the latest.
    */
   turn(): Promise<EndTurn> {
     if (this.#options.backlog() > this.#options.maxBacklog) {
@@ -97,6 +98,11 @@ export class ForegroundPriority {
         resolve,
         bound: setTimeout(() => {
           this.#due.push(waiter);
+          // Due for as long again, it runs whatever runs already (a due message may be slow).
+          waiter.bound = setTimeout(
+            () => this.#start(waiter, NOTHING_TO_END),
+            this.#options.maxWaitMs,
+          );
           this.#startDue();
         }, this.#options.maxWaitMs),
       };
@@ -143,9 +149,10 @@ export class ForegroundPriority {
 const NOTHING_TO_END: EndTurn = () => {};
 
 /**
- * The priority of one server: queued work waits for 20 ms without requests, and after 2 s runs
- * one message at a time, while fewer than 5,000 intakes are owed (a few seconds of runs). A burst
- * of 3,000 webhooks is acknowledged at the rate of acknowledgements alone, then run.
+ * The priority of one server: queued work waits for 20 ms without requests, after 2 s runs one
+ * message at a time and after 4 s regardless, while fewer than 5,000 intakes are owed (a few
+ * seconds of runs). A burst of 3,000 webhooks is acknowledged at the rate of acknowledgements
+ * alone, then run.
  */
 export function createForegroundPriority(backlog: () => number): ForegroundPriority {
   return new ForegroundPriority({ quietMs: 20, maxWaitMs: 2_000, maxBacklog: 5_000, backlog });

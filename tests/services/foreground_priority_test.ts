@@ -59,7 +59,8 @@ Deno.test("ForegroundPriority: a request arriving in the quiet wait keeps queued
 });
 
 Deno.test("ForegroundPriority: behind a request that never ends, messages that waited the bound run one at a time", async () => {
-  const priority = priorityOf({ quietMs: 0, maxWaitMs: 5 });
+  // Due after 1 s, and run regardless 1 s later: the checks below come long before that.
+  const priority = priorityOf({ quietMs: 0, maxWaitMs: 1_000 });
   priority.begin();
   const turns = [priority.turn(), priority.turn(), priority.turn()];
   const endFirst = await turns[0]!;
@@ -70,6 +71,19 @@ Deno.test("ForegroundPriority: behind a request that never ends, messages that w
   endSecond();
   (await turns[2]!)();
   assert.equal(priority.waiting, 0);
+  priority.end();
+});
+
+Deno.test("ForegroundPriority: a message due for as long again runs beside a slow one", async () => {
+  const priority = priorityOf({ quietMs: 0, maxWaitMs: 5 });
+  priority.begin();
+  const [first, second] = [priority.turn(), priority.turn()];
+  const endFirst = await first;
+  // The first one's run never ends here; the second runs anyway, twice the bound after it came.
+  const endSecond = await second;
+  assert.equal(priority.waiting, 0);
+  endSecond();
+  endFirst();
   priority.end();
 });
 
