@@ -82,7 +82,7 @@ export class Metrics {
     this.#queuePending += count;
   }
 
-  /** Queue messages enqueued by this process and not handled yet (the queue depth it knows of). */
+  /** Queue work (intakes, jobs) enqueued by this process and not handled yet, as it knows it. */
   get queuePending(): number {
     return this.#queuePending;
   }
