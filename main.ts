@@ -23,6 +23,7 @@ import {
   integrationStatus,
 } from "./services/integration_status.ts";
 import { createModuleServices } from "./services/module_services.ts";
+import { VerdictWorkers } from "./services/verdict_workers.ts";
 import { createQueueHandler, recoverUnfinishedIntakes } from "./services/queue.ts";
 import { createQueueDrain, SHUTDOWN_DRAIN_TIMEOUT_MS } from "./services/queue_drain.ts";
 import { syncWorkflowsDir, watchWorkflowsDir } from "./services/workflows_dir.ts";
@@ -101,11 +102,16 @@ async function main(): Promise<void> {
   }
 
   // One context for the app, the queue listener and the chat; the chat hears of blocked runs.
+  const verdictWorkers = VerdictWorkers.start({
+    size: config.verdictWorkers,
+    secrets: configSecrets(config),
+  });
   const ctx = createAppContext({
     kv,
     config,
     services: createModuleServices(config),
     approvals: true,
+    verdictWorkers,
   });
   const chat = createChat(ctx);
   ctx.announcements.subscribe(chat.announceBlockedRun);
@@ -169,6 +175,7 @@ async function main(): Promise<void> {
     }
   }
   await server.finished;
+  verdictWorkers?.close();
   // Queue runs in flight finish before the KV closes; past the bound they are delivered again.
   const drained = await queue.drain(SHUTDOWN_DRAIN_TIMEOUT_MS);
   await chat.stop();

@@ -15,6 +15,15 @@ export const DEFAULT_KV_PATH = "./data/flowgate.kv";
 export const DEFAULT_MISP_ALLOW = ["127.0.0.1/8", "::1"];
 /** Default verdict deadline, in milliseconds. */
 export const DEFAULT_VERDICT_TIMEOUT_MS = 2_000;
+
+/**
+ * Verdict Workers on one machine: two keep both cores of a small server parsing and walking
+ * verdicts while the server's thread reads bodies and stores runs.
+ */
+export const DEFAULT_VERDICT_WORKERS = 2;
+
+/** Most verdict Workers: each holds its own copy of the engine and its own heap. */
+const MAX_VERDICT_WORKERS = 16;
 /** Longest verdict deadline accepted (MISP's own socket gives up well before 30 s). */
 export const MAX_VERDICT_TIMEOUT_MS = 25_000;
 /** Default run retention, in days. */
@@ -90,6 +99,11 @@ export interface Config {
   trustedProxies: string[];
   workflowsDir?: string;
   verdictTimeoutMs: number;
+  /**
+   * Threads that decide `/query` verdicts (`FLOWGATE_VERDICT_WORKERS`; 0: all on the server's
+   * thread, the default on Deno Deploy).
+   */
+  verdictWorkers: number;
   misp: MispConfig | null;
   mispModulesUrl?: string;
   telegram: TelegramConfig | null;
@@ -251,6 +265,12 @@ export function loadConfig(env: EnvReader = (name) => Deno.env.get(name)): Confi
       DEFAULT_VERDICT_TIMEOUT_MS,
       1,
       MAX_VERDICT_TIMEOUT_MS,
+    ),
+    verdictWorkers: integer(
+      "FLOWGATE_VERDICT_WORKERS",
+      onDeploy ? 0 : DEFAULT_VERDICT_WORKERS,
+      0,
+      MAX_VERDICT_WORKERS,
     ),
     misp: mispUrl && mispKey
       ? { url: mispUrl, apiKey: mispKey, tlsVerify: mispTls, caCertFile: read("MISP_CA_CERT") }

@@ -25,6 +25,7 @@ import { createForegroundPriority, type ForegroundPriority } from "./foreground_
 import { createMispModulesProxy, type MispModulesProxy } from "./misp_modules_proxy.ts";
 import { createRunCommitter } from "./verdict.ts";
 import { createWorkflowRunner } from "./workflow_runner.ts";
+import type { VerdictWorkers } from "./verdict_workers.ts";
 
 /** Hono's environment: `c.env` is `Deno.serve`'s handler info (tests pass `{ remoteAddr }`). */
 export interface AppEnv {
@@ -58,6 +59,12 @@ export interface AppDeps {
   inFlight?: InFlightRuns;
   /** Requests first, queued runs after (default `createForegroundPriority` over `metrics`). */
   foreground?: ForegroundPriority;
+  /**
+   * Threads that decide `/query` verdicts (default none: all on the server's thread). They run
+   * the registry's modules, the catalogue's triggers and the real clock, so a context given its
+   * own `modules`, `triggers` or `clock` does not use them.
+   */
+  verdictWorkers?: VerdictWorkers | null;
 }
 
 /** The app context: `AppDeps` resolved, with the parts built from them. */
@@ -81,6 +88,8 @@ export interface AppContext {
   inFlight: InFlightRuns;
   /** The requests being handled, which queued work waits for (within a bound). */
   foreground: ForegroundPriority;
+  /** Threads that decide `/query` verdicts, or null to decide them on the server's thread. */
+  verdictWorkers: VerdictWorkers | null;
   /** Where blocked runs are announced; the chat subscribes (`main.ts`). */
   announcements: RunAnnouncements;
   /** Tells the subscribers of `announcements` of a blocked run, without waiting for them. */
@@ -133,6 +142,9 @@ export function createAppContext(deps: AppDeps): AppContext {
     runs: createRunCommitter(kv, config.retentionDays),
     inFlight: deps.inFlight ?? new InFlightRuns(),
     foreground: deps.foreground ?? createForegroundPriority(() => metrics.queuePending),
+    verdictWorkers: deps.modules || deps.triggers || deps.clock
+      ? null
+      : deps.verdictWorkers ?? null,
     announcements,
     announceBlockedRun: (run) => announcements.announceBlocked(run),
   };

@@ -117,7 +117,7 @@ export const processMemory: IdleMemoryRelease = new IdleMemoryRelease({
 
 /** V8's collection then glibc's trim, those of them this runtime has; undefined if neither. */
 function processCollector(): (() => void) | undefined {
-  const gc = v8Collector();
+  const gc = heapCollector();
   const trim = nativeHeapTrim();
   if (gc === undefined && trim === undefined) return undefined;
   return () => {
@@ -129,8 +129,11 @@ function processCollector(): (() => void) | undefined {
 /** V8's `gc` options for a synchronous collection that also compacts the heap. */
 const LAST_RESORT_GC = { type: "major", execution: "sync", flavor: "last-resort" };
 
-/** V8's `gc`, exposed once for this process; undefined where the runtime refuses. */
-function v8Collector(): (() => void) | undefined {
+/**
+ * V8's full collection of the calling thread's heap (exposed once per thread); undefined where
+ * the runtime refuses. A Worker collects its own heap with it.
+ */
+export function heapCollector(): (() => void) | undefined {
   if (exposedGc === undefined) {
     try {
       setFlagsFromString("--expose-gc");

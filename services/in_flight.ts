@@ -32,10 +32,31 @@ export class InFlightRuns {
 
   /** The in-flight runs on the same data as `data` (empty when none: the common case). */
   ancestryOf(data: JsonObject): RunAncestor[] {
-    if (this.#byFingerprint.size === 0) return [];
-    const fingerprint = dataFingerprint(data);
-    const workflows = this.#byFingerprint.get(fingerprint);
-    if (!workflows) return [];
-    return [...workflows.keys()].map((workflow) => ({ workflow, fingerprint }));
+    return ancestorsIn(this.#byFingerprint, data);
   }
+
+  /**
+   * The registry as it is now, by data fingerprint (empty when no run is in flight), for a
+   * verdict decided on another thread (`ancestorsIn` there).
+   */
+  snapshot(): InFlightSnapshot {
+    return [...this.#byFingerprint].map(([fingerprint, workflows]) => [fingerprint, [
+      ...workflows.keys(),
+    ]]);
+  }
+}
+
+/** The in-flight runs at one moment: data fingerprint, and the workflows running on that data. */
+export type InFlightSnapshot = [fingerprint: string, workflowIds: string[]][];
+
+/** The runs of `byFingerprint` (fingerprint to workflow ids) on the same data as `data`. */
+export function ancestorsIn(
+  byFingerprint: ReadonlyMap<string, { keys(): Iterable<string> }>,
+  data: JsonObject,
+): RunAncestor[] {
+  if (byFingerprint.size === 0) return [];
+  const fingerprint = dataFingerprint(data);
+  const workflows = byFingerprint.get(fingerprint);
+  if (!workflows) return [];
+  return [...workflows.keys()].map((workflow) => ({ workflow, fingerprint }));
 }

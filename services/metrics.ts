@@ -46,6 +46,7 @@ export class Metrics {
   #intakes = 0;
   #duplicates = 0;
   #storeFailures = new Map<string, number>();
+  #offThread = new Map<string, number>();
 
   /** Counts one finished run. */
   recordRun(trigger: string, outcome: string): void {
@@ -69,6 +70,15 @@ export class Metrics {
   recordRunStoreFailure(trigger: string, runs = 1): void {
     const key = `trigger="${escapeLabel(trigger)}"`;
     this.#storeFailures.set(key, (this.#storeFailures.get(key) ?? 0) + runs);
+  }
+
+  /**
+   * Counts a `/query` handed to a verdict Worker by how it ended: `decided`, or why this thread
+   * decided instead (`main-thread`: a workflow needs its services; `unparsed`; `not-object`;
+   * `failed`).
+   */
+  recordOffThreadVerdict(outcome: string): void {
+    this.#offThread.set(outcome, (this.#offThread.get(outcome) ?? 0) + 1);
   }
 
   /** Counts a webhook intake, or a resend answered from the de-duplication window. */
@@ -119,6 +129,16 @@ export class Metrics {
     );
     for (const [labels, value] of this.#storeFailures) {
       lines.push(`flowgate_run_store_failures_total{${labels}} ${value}`);
+    }
+    family(
+      "flowgate_verdict_worker_requests_total",
+      "counter",
+      "Verdicts handed to a verdict Worker, by how they ended",
+    );
+    for (const [outcome, value] of this.#offThread) {
+      lines.push(
+        `flowgate_verdict_worker_requests_total{outcome="${escapeLabel(outcome)}"} ${value}`,
+      );
     }
     family("flowgate_webhook_intakes_total", "counter", "Webhooks accepted durably");
     lines.push(`flowgate_webhook_intakes_total ${this.#intakes}`);

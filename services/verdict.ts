@@ -18,8 +18,10 @@ import {
   type ExecutedRun,
   executeRun,
   type ExecuteRunContext,
+  type ExecuteRunOptions,
   recordRuns,
   type RecordRunsContext,
+  type VerdictDeadline,
 } from "./run_and_record.ts";
 
 /** Most requests whose runs share one `saveRuns` call. */
@@ -124,28 +126,61 @@ export async function decideVerdict(
   options: VerdictOptions,
 ): Promise<Verdict> {
   const started = performance.now();
-  const deadline = {
-    at: started + ctx.config.verdictTimeoutMs,
-    timeoutMs: ctx.config.verdictTimeoutMs,
-  };
-  let workflows: StoredWorkflow[];
+  const workflows = await enabledWorkflowsOf(ctx, trigger);
+  const { verdict, runs } = await walkVerdict(ctx, workflows, data, {
+    actor: options.actor,
+    ancestry: ctx.inFlight.ancestryOf(data),
+    deadline: verdictDeadline(ctx.config.verdictTimeoutMs, started),
+    ...(options.inputJson === undefined ? {} : { inputJson: options.inputJson }),
+    ...(options.inputJsonHash === undefined ? {} : { inputJsonHash: options.inputJsonHash }),
+  });
+  options.onDecided?.();
+  await settleVerdict(ctx, trigger, verdict, runs, started);
+  return verdict;
+}
+
+/**
+ * The workflows a verdict on `trigger` runs, in order.
+ *
+ * @throws {VerdictUnavailableError} when the store cannot say
+ */
+export async function enabledWorkflowsOf(
+  ctx: Pick<AppContext, "kv">,
+  trigger: string,
+): Promise<StoredWorkflow[]> {
   try {
-    workflows = await listEnabledWorkflows(ctx.kv, trigger);
+    return await listEnabledWorkflows(ctx.kv, trigger);
   } catch (error) {
     throw new VerdictUnavailableError(trigger, { cause: error });
   }
+}
+
+/** The deadline of a verdict whose request started at `started` (a `performance.now()` time). */
+export function verdictDeadline(timeoutMs: number, started: number): VerdictDeadline {
+  return { at: started + timeoutMs, timeoutMs };
+}
+
+/** Options of `walkVerdict`: those of every run it executes. */
+export type WalkVerdictOptions = Pick<
+  ExecuteRunOptions,
+  "actor" | "ancestry" | "deadline" | "inputJson" | "inputJsonHash"
+>;
+
+/**
+ * Runs `workflows` on `data` in order until one blocks (first block wins), each under the verdict
+ * deadline, and returns the verdict with the runs executed, not stored yet. The part of a verdict
+ * that needs nothing but the data and the engine: a verdict Worker runs it too.
+ */
+export async function walkVerdict(
+  ctx: ExecuteRunContext,
+  workflows: readonly StoredWorkflow[],
+  data: JsonObject,
+  options: WalkVerdictOptions,
+): Promise<{ verdict: Verdict; runs: ExecutedRun[] }> {
   const runs: ExecutedRun[] = [];
   let verdict: Verdict = { allow: true, errors: [], runIds: [] };
-
   for (const stored of workflows) {
-    const executed = await executeRun(ctx, stored, data, {
-      actor: options.actor,
-      ancestry: ctx.inFlight.ancestryOf(data),
-      deadline,
-      retriesQueued: true,
-      ...(options.inputJson === undefined ? {} : { inputJson: options.inputJson }),
-      ...(options.inputJsonHash === undefined ? {} : { inputJsonHash: options.inputJsonHash }),
-    });
+    const executed = await executeRun(ctx, stored, data, { ...options, retriesQueued: true });
     runs.push(executed);
     verdict.runIds.push(executed.saved.run.id);
     if (!executed.result.success) {
@@ -153,7 +188,21 @@ export async function decideVerdict(
       break;
     }
   }
-  options.onDecided?.();
+  return { verdict, runs };
+}
+
+/**
+ * What follows a verdict once it is reached, wherever it was walked: its runs are stored and
+ * their follow-ups queued (a failure is logged and counted, never thrown), a block is announced
+ * to chat, and the verdict is counted with its time since `started`.
+ */
+export async function settleVerdict(
+  ctx: VerdictContext,
+  trigger: string,
+  verdict: Verdict,
+  runs: readonly ExecutedRun[],
+  started: number,
+): Promise<void> {
   if (runs.length > 0) {
     await recordRuns(ctx, runs, {
       save: (saved) => storeVerdictRuns(ctx, trigger, verdict, saved),
@@ -176,7 +225,6 @@ export async function decideVerdict(
     }
   }
   ctx.metrics.recordVerdict(trigger, verdict.allow, performance.now() - started);
-  return verdict;
 }
 
 /** Saves a verdict's runs; a failure is logged and counted, never thrown. */

@@ -1,6 +1,7 @@
 /**
  * `GET /healthz`: KV reachable, integrations on and off (ZeroMQ checked for real: FFI permission and
- * its native addon, see `checkIntegrations`), the misp-modules server reachable.
+ * its native addon, see `checkIntegrations`), the misp-modules server reachable, and the verdict
+ * Workers ready.
  *
  * @module
  */
@@ -11,7 +12,7 @@ import { chatTransports, checkIntegrations } from "../../services/integration_st
 
 /** The health route. */
 export function healthRoutes(
-  ctx: Pick<AppContext, "kv" | "config" | "services" | "proxy">,
+  ctx: Pick<AppContext, "kv" | "config" | "services" | "proxy" | "verdictWorkers">,
 ): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get("/healthz", async (c) => {
@@ -35,6 +36,10 @@ export function healthRoutes(
       ...(Object.keys(errors).length > 0 ? { integration_errors: errors } : {}),
     };
     if (ctx.proxy) body.misp_modules = await ctx.proxy.health();
+    // Verdicts are decided on the server's thread while none is ready (at start, or all failed).
+    body.verdict_workers = ctx.verdictWorkers
+      ? { size: ctx.verdictWorkers.size, ready: ctx.verdictWorkers.readyCount }
+      : { size: 0, ready: 0 };
     return c.json(body, kvOk ? 200 : 503);
   });
   return app;

@@ -8,7 +8,7 @@
 
 import { type Context, Hono } from "hono";
 import { log } from "../../engine/log.ts";
-import type { JsonObject } from "../../engine/model.ts";
+import type { JsonObject, RunActor } from "../../engine/model.ts";
 import { TRIGGERS } from "../../triggers/catalogue.ts";
 import type { TriggerDefinition } from "../../triggers/trigger.ts";
 import { MODULE_NAME_PREFIX, moduleNameOf } from "../../triggers/misp_module_name.ts";
@@ -24,10 +24,14 @@ import type { AppContext, AppEnv } from "../../services/context.ts";
 import { acceptIntake } from "../../services/intake.ts";
 import {
   decideVerdict,
+  type Verdict,
   verdictBody,
   type VerdictContext,
   VerdictUnavailableError,
 } from "../../services/verdict.ts";
+import { decideVerdictOffThread } from "../../services/verdict_off_thread.ts";
+import type { VerdictWorkers } from "../../services/verdict_workers.ts";
+import { withNodeContext } from "../../services/query_input.ts";
 
 export { MODULE_NAME_PREFIX, moduleNameOf } from "../../triggers/misp_module_name.ts";
 
@@ -166,16 +170,31 @@ interface QueryProgress {
 async function answerQuery(
   ctx: MispModulesContext,
   c: Context<AppEnv>,
-  bytes: Uint8Array<ArrayBuffer>,
+  received: Uint8Array<ArrayBuffer>,
   seen: QueryProgress,
   started: number,
   onDecided: () => void,
 ): Promise<Response> {
+  const actor = { kind: "misp" as const, id: c.env?.remoteAddr?.hostname };
+  // Located once: the Worker takes `data`'s bytes, or this thread parses them.
+  const located = ctx.verdictWorkers?.available ? parseQueryEnvelope(received) : undefined;
+  const offThread = located
+    ? await answerOffThread(ctx, ctx.verdictWorkers!, c, received, located, {
+      seen,
+      started,
+      onDecided,
+      actor,
+    })
+    : received;
+  if (offThread instanceof Response) return offThread;
+  // What is left is decided on this thread, from the body given back (same bytes, same places).
+  const bytes = offThread;
   let request: unknown;
   let dataJson: Uint8Array | undefined;
   let dataHash: Promise<string> | undefined;
   try {
     ({ body: request, dataJson } = parseQueryBody(bytes, {
+      ...(located ? { located } : {}),
       // Hashed for the run's stored input on another thread while this one parses.
       onDataBytes: (slice, envelope) => {
         const module = typeof envelope.module === "string" ? envelope.module : "";
@@ -211,7 +230,6 @@ async function answerQuery(
     return c.json({ error: `Module "${name}": "data" must be a JSON object` });
   }
   const input = withNodeContext(data as JsonObject, body);
-  const actor = { kind: "misp" as const, id: c.env?.remoteAddr?.hostname };
   if (!trigger.descriptor.blocking) {
     await acceptIntake(ctx, trigger.descriptor.id, input, {
       actor,
@@ -228,7 +246,51 @@ async function answerQuery(
     ...(inputJson === undefined || dataHash === undefined ? {} : { inputJsonHash: dataHash }),
     onDecided,
   });
-  // Server-side time from body read to answer, for operators and the HTTP benchmark.
+  return answerVerdict(c, verdict, started);
+}
+
+/**
+ * Answers a blocking trigger's `/query` from a verdict Worker, or gives the body back for this
+ * thread to decide: another module's call, bytes at `data`'s place that are not one JSON value
+ * (the whole body is parsed then), or workflows that need this thread's services.
+ */
+async function answerOffThread(
+  ctx: MispModulesContext,
+  workers: VerdictWorkers,
+  c: Context<AppEnv>,
+  bytes: Uint8Array<ArrayBuffer>,
+  located: LocatedQueryBody,
+  request: { seen: QueryProgress; started: number; onDecided: () => void; actor: RunActor },
+): Promise<Response | Uint8Array<ArrayBuffer>> {
+  const name = typeof located.envelope.module === "string" ? located.envelope.module : "";
+  const trigger = triggerOfModule(name);
+  if (!trigger?.descriptor.blocking) return bytes;
+  request.seen.module = name;
+  request.seen.trigger = trigger;
+  const outcome = await decideVerdictOffThread(
+    ctx,
+    workers,
+    trigger.descriptor.id,
+    {
+      body: bytes,
+      ...located.dataSpan,
+      nodeContext: {
+        filteredItems: located.envelope.filteredItems,
+        matchingData: located.envelope.matchingData,
+      },
+    },
+    { actor: request.actor, started: request.started, onDecided: request.onDecided },
+  );
+  if (outcome.kind === "decided") return answerVerdict(c, outcome.verdict, request.started);
+  if (outcome.kind === "not-object") {
+    return c.json({ error: `Module "${name}": "data" must be a JSON object` });
+  }
+  return outcome.body;
+}
+
+/** MISP's answer to a verdict, with the server-side time from body read to answer. */
+function answerVerdict(c: Context<AppEnv>, verdict: Verdict, started: number): Response {
+  // For operators and the HTTP benchmark.
   c.header("Server-Timing", `verdict;dur=${(performance.now() - started).toFixed(2)}`);
   return c.json(verdictBody(verdict));
 }
@@ -274,20 +336,6 @@ function isStackOverflow(error: unknown): boolean {
   return error instanceof RangeError && /Maximum call stack size exceeded/i.test(error.message);
 }
 
-/**
- * MISP sends `filteredItems` (node filters applied) and `matchingData` (hash-path params) only for
- * modules that declare them; Flowgate's do not, but when a caller sends them anyway they are kept
- * as the top-level `_filteredItems` / `_matchingData` keys of the run input, which the core-format
- * conversion carries over, so a workflow can read them with hash paths.
- */
-function withNodeContext(data: JsonObject, body: JsonObject): JsonObject {
-  if (body.filteredItems === undefined && body.matchingData === undefined) return data;
-  const input: JsonObject = { ...data };
-  if (body.filteredItems !== undefined) input._filteredItems = body.filteredItems;
-  if (body.matchingData !== undefined) input._matchingData = body.matchingData;
-  return input;
-}
-
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COLON = 0x3a;
@@ -315,32 +363,64 @@ export interface ParseQueryBodyOptions {
    * `dataJson` when the answer has one.
    */
   onDataBytes?: (dataJson: Uint8Array<ArrayBuffer>, envelope: Record<string, unknown>) => void;
+  /** What `parseQueryEnvelope` found in these bytes, when the caller already asked it. */
+  located?: LocatedQueryBody;
+}
+
+/** A `/query` body's members but `data` parsed, and where the bytes of `data` lie. */
+export interface LocatedQueryBody {
+  /** The body with `data` still `null`. */
+  envelope: Record<string, unknown>;
+  /** Where `data`'s bytes likely start and end: a guess until they parse as one JSON value. */
+  dataSpan: { dataStart: number; dataEnd: number };
+}
+
+/**
+ * Parses the members of a `/query` body around `data`, leaving `data`'s bytes unparsed, so they
+ * can be parsed elsewhere (another thread) or later. Undefined when the body has no `data`
+ * member found this way, or is not a JSON object around it: `parseQueryBody` then parses it
+ * whole.
+ */
+export function parseQueryEnvelope(bytes: Uint8Array<ArrayBuffer>): LocatedQueryBody | undefined {
+  const span = jsonMemberSpan(bytes, "data");
+  if (span === undefined) return undefined;
+  const decoder = new TextDecoder();
+  try {
+    const envelope: unknown = JSON.parse(
+      decoder.decode(bytes.subarray(0, span.start)) + "null" +
+        decoder.decode(bytes.subarray(span.end)),
+    );
+    if (typeof envelope !== "object" || envelope === null || Array.isArray(envelope)) {
+      return undefined;
+    }
+    return {
+      envelope: envelope as Record<string, unknown>,
+      dataSpan: { dataStart: span.start, dataEnd: span.end },
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * Parses a `/query` body as `JSON.parse` would, and keeps the bytes of its `data` member so the
- * run input is stored without re-encoding. `data` and the rest of the body are parsed apart:
- * parsing the slice is what proves it is exactly one JSON value (a wrong guess at its end fails
- * to parse and falls back to parsing the whole body). Throws `SyntaxError` when not JSON.
+ * run input is stored without re-encoding. `data` and the rest of the body are parsed apart
+ * (`parseQueryEnvelope`): parsing the slice is what proves it is exactly one JSON value (a wrong
+ * guess at its end fails to parse and falls back to parsing the whole body). Throws `SyntaxError`
+ * when not JSON.
  */
 export function parseQueryBody(
   bytes: Uint8Array<ArrayBuffer>,
   options: ParseQueryBodyOptions = {},
 ): ParsedQueryBody {
-  const span = jsonMemberSpan(bytes, "data");
-  if (span !== undefined) {
-    const decoder = new TextDecoder();
-    const dataJson = bytes.subarray(span.start, span.end);
+  const located = options.located ?? parseQueryEnvelope(bytes);
+  if (located !== undefined) {
+    const { envelope, dataSpan } = located;
+    const dataJson = bytes.subarray(dataSpan.dataStart, dataSpan.dataEnd);
     try {
-      const body: unknown = JSON.parse(
-        decoder.decode(bytes.subarray(0, span.start)) + "null" +
-          decoder.decode(bytes.subarray(span.end)),
-      );
-      if (typeof body === "object" && body !== null && !Array.isArray(body)) {
-        options.onDataBytes?.(dataJson, body as Record<string, unknown>);
-        (body as Record<string, unknown>).data = JSON.parse(decoder.decode(dataJson));
-        return { body, dataJson };
-      }
+      options.onDataBytes?.(dataJson, envelope);
+      envelope.data = JSON.parse(new TextDecoder().decode(dataJson));
+      return { body: envelope, dataJson };
     } catch {
       // Not the value guessed: the whole body decides below.
     }

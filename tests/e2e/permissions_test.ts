@@ -2,7 +2,8 @@
  * Permissions that match what runs: a real Flowgate process started with exactly the flags of
  * `deno task start` (tests/fixtures/flowgate_process.ts reads them from deno.json), with ZeroMQ
  * configured. `push-zmq` must really publish to a ZeroMQ subscriber under those flags, and
- * without FFI `/healthz` must say zmq does not work, and why.
+ * without FFI `/healthz` must say zmq does not work, and why. The verdict Workers must load and
+ * decide under the same flags.
  */
 
 import assert from "node:assert/strict";
@@ -123,6 +124,67 @@ Deno.test({
         what: "the start-up warning that zmq cannot work",
       });
       assert.doesNotMatch(flowgate.logs(), /NotCapable/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+const GATE_WORKFLOW = `
+name: block-tlp-red
+description: Blocks tlp:red publications
+trigger: event-publish
+enabled: true
+start: red
+nodes:
+  red:
+    module: tag-if
+    params: { scope: attribute, condition: in_or, tags: [tlp:red] }
+    then: stop
+  stop:
+    module: stop-execution
+    params: { message: "tlp:red stays here" }
+`;
+
+Deno.test({
+  name: "start flags: the verdict Workers load and decide, and the run is stored",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "flowgate-permissions-" });
+    try {
+      await using flowgate = await startFlowgate({
+        kvPath: `${dir}/flowgate.kv`,
+        adminToken: ADMIN_TOKEN,
+      });
+      await waitFor(async () => {
+        const workers = (await healthz(flowgate.url)).verdict_workers!;
+        return workers.ready === workers.size && workers.size === 2;
+      }, { what: "both verdict Workers ready", timeoutMs: 30_000 });
+      const admin = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+      const created = await fetch(`${flowgate.url}/api/workflows`, {
+        method: "POST",
+        headers: { ...admin, "Content-Type": "application/yaml" },
+        body: GATE_WORKFLOW,
+      });
+      assert.equal(created.status, 201, await created.clone().text());
+      await created.body?.cancel();
+
+      const event = await realEvent() as { Event: { Attribute: { Tag?: unknown[] }[] } };
+      event.Event.Attribute[0]!.Tag = [{ name: "tlp:red" }];
+      const response = await fetch(`${flowgate.url}/query`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ module: "flowgate_event_publish", data: event, params: {} }),
+      });
+      assert.match((await response.json()).error, /tlp:red stays here/);
+
+      const metrics = await (await fetch(`${flowgate.url}/metrics`, { headers: admin })).text();
+      assert.match(metrics, /flowgate_verdict_worker_requests_total\{outcome="decided"\} 1\n/);
+      const runs = await (await fetch(`${flowgate.url}/api/runs`, { headers: admin })).json();
+      assert.equal(runs.items.length, 1);
+      assert.equal(runs.items[0].outcome, "blocked");
+      assert.doesNotMatch(flowgate.logs(), /NotCapable|Verdict Worker/);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

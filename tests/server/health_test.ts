@@ -16,6 +16,14 @@ Deno.test("GET /healthz says KV answers and which integrations are on", async ()
   assert.equal(body.integrations.misp, false);
   assert.equal(body.integrations.webhooks, true);
   assert.equal(body.integrations.slack, false);
+  assert.deepEqual(body.verdict_workers, { size: 0, ready: 0 });
+});
+
+Deno.test("GET /healthz says how many verdict Workers are ready", async () => {
+  await using test = await startTestApp({ verdictWorkers: 2 });
+  const body = await (await test.request("/healthz")).json();
+  assert.equal(body.verdict_workers.size, 2);
+  assert.ok(body.verdict_workers.ready >= 1, JSON.stringify(body.verdict_workers));
 });
 
 Deno.test("GET /healthz checks ZeroMQ for real: FFI granted and the addon loaded", async () => {

@@ -4,7 +4,28 @@ import { getRun, getRunInput, listRuns } from "../../store/runs.ts";
 import { createMispModulesProxy } from "../../services/misp_modules_proxy.ts";
 import { jsonMemberSpan, parseQueryBody } from "../../server/routes/misp_modules.ts";
 import { TRIGGERS } from "../../triggers/catalogue.ts";
-import { importRedBlueprint, mispQuery, realEvent, startTestApp } from "./test_app.ts";
+import {
+  importRedBlueprint,
+  mispQuery,
+  realEvent,
+  startTestApp,
+  type TestApp,
+} from "./test_app.ts";
+
+/** Verdicts decided on the server's thread, and in verdict Workers: the same answers and runs. */
+const VERDICT_THREADS = [
+  { where: "server thread", verdictWorkers: 0 },
+  { where: "verdict Workers", verdictWorkers: 2 },
+];
+
+/** How many `/query` calls a verdict Worker ended with `outcome` (`/metrics`). */
+function offThreadCount(test: TestApp, outcome: string): number {
+  const text = test.ctx.metrics.render({ deadLetters: 0, workflowsEnabled: 0 });
+  const line = text.split("\n").find((row) =>
+    row.startsWith(`flowgate_verdict_worker_requests_total{outcome="${outcome}"}`)
+  );
+  return line === undefined ? 0 : Number(line.split(" ").at(-1));
+}
 
 Deno.test("GET /modules lists one misp-modules action module per trigger in MISP's shape", async () => {
   await using test = await startTestApp();
@@ -60,88 +81,100 @@ Deno.test("/modules and /query refuse addresses outside FLOWGATE_MISP_ALLOW", as
   });
 });
 
-Deno.test("POST /query blocks a tlp:red event and allows it without the tag (real blueprint)", async (t) => {
-  await using test = await startTestApp();
-  const workflowId = await importRedBlueprint(test);
+for (const { where, verdictWorkers } of VERDICT_THREADS) {
+  Deno.test(`${where}: POST /query blocks a tlp:red event and allows it without the tag (real blueprint)`, async (t) => {
+    await using test = await startTestApp({ verdictWorkers });
+    const workflowId = await importRedBlueprint(test);
 
-  await t.step("tagged tlp:red: MISP's error shape with the stop reason", async () => {
-    const response = await mispQuery(
-      test,
-      "flowgate_enrichment_before_query",
-      await realEvent({ tlpRed: true }),
-    );
-    assert.equal(response.status, 200);
-    const body = await response.json();
-    assert.equal(typeof body.error, "string");
-    assert.match(body.error, /stop-execution/);
-    assert.equal(body.data, undefined);
-  });
-
-  await t.step('untagged: {"data": true}', async () => {
-    const response = await mispQuery(test, "flowgate_enrichment_before_query", await realEvent());
-    assert.equal(response.status, 200);
-    assert.deepEqual(await response.json(), { data: true });
-  });
-
-  await t.step("both runs are recorded with their traces", async () => {
-    const page = await listRuns(test.kv, { workflowId });
-    assert.equal(page.items.length, 2);
-    const outcomes = page.items.map((run) => run.outcome).sort();
-    assert.deepEqual(outcomes, ["blocked", "success"]);
-    const blocked = page.items.find((run) => run.outcome === "blocked")!;
-    const full = await getRun(test.kv, blocked.id);
-    assert.ok(full && full.trace.length >= 2);
-    assert.equal(full.actor.kind, "misp");
-    assert.equal(full.event?.uuid, "5c6ab833-676c-42f3-95d2-034f0a00020f");
-  });
-});
-
-Deno.test("POST /query records the data member's bytes exactly as MISP sent them", async (t) => {
-  await using test = await startTestApp();
-  const workflowId = await importRedBlueprint(test);
-  const event = await realEvent({ tlpRed: true });
-  const send = async (body: string) => {
-    const response = await test.request("/query", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body,
+    await t.step("tagged tlp:red: MISP's error shape with the stop reason", async () => {
+      const response = await mispQuery(
+        test,
+        "flowgate_enrichment_before_query",
+        await realEvent({ tlpRed: true }),
+      );
+      assert.equal(response.status, 200);
+      const body = await response.json();
+      assert.equal(typeof body.error, "string");
+      assert.match(body.error, /stop-execution/);
+      assert.equal(body.data, undefined);
     });
-    assert.match((await response.json()).error, /stop-execution/);
-    const runs = await listRuns(test.kv, { workflowId, limit: 1 });
-    return runs.items[0]!;
-  };
 
-  await t.step("indented data is stored and hashed as sent", async () => {
-    const dataText = JSON.stringify(event, null, 1).replace("tlp:red", "tlp\\u003ared");
-    const run = await send(
-      `{\n "module": "flowgate_enrichment_before_query",\n "data": ${dataText},\n "params": {}\n}\n`,
-    );
-    assert.equal(run.input_hash, await sha256Hex(new TextEncoder().encode(dataText)));
-    assert.deepEqual(await getRunInput(test.kv, run.id), event);
-  });
-  await t.step("a large data member, hashed while it is parsed, gets the same hash", async () => {
-    const large = structuredClone(event) as { Event: Record<string, unknown> };
-    large.Event.comment = "x".repeat(200_000);
-    const dataText = JSON.stringify(large);
-    const run = await send(
-      `{"module": "flowgate_enrichment_before_query", "data": ${dataText}, "params": {}}`,
-    );
-    assert.equal(run.input_hash, await sha256Hex(new TextEncoder().encode(dataText)));
-    assert.deepEqual(await getRunInput(test.kv, run.id), large);
-  });
-  await t.step("node context sent alongside is added to the stored input", async () => {
-    const run = await send(JSON.stringify({
-      module: "flowgate_enrichment_before_query",
-      data: event,
-      params: {},
-      filteredItems: [{ id: "1" }],
-    }));
-    assert.deepEqual(await getRunInput(test.kv, run.id), {
-      ...event,
-      _filteredItems: [{ id: "1" }],
+    await t.step('untagged: {"data": true}', async () => {
+      const response = await mispQuery(test, "flowgate_enrichment_before_query", await realEvent());
+      assert.equal(response.status, 200);
+      assert.deepEqual(await response.json(), { data: true });
+    });
+
+    await t.step("both runs are recorded with their traces", async () => {
+      const page = await listRuns(test.kv, { workflowId });
+      assert.equal(page.items.length, 2);
+      const outcomes = page.items.map((run) => run.outcome).sort();
+      assert.deepEqual(outcomes, ["blocked", "success"]);
+      const blocked = page.items.find((run) => run.outcome === "blocked")!;
+      const full = await getRun(test.kv, blocked.id);
+      assert.ok(full && full.trace.length >= 2);
+      assert.equal(full.actor.kind, "misp");
+      assert.equal(full.event?.uuid, "5c6ab833-676c-42f3-95d2-034f0a00020f");
+    });
+
+    await t.step("decided where the test says", () => {
+      assert.equal(offThreadCount(test, "decided"), verdictWorkers ? 2 : 0);
     });
   });
-});
+}
+
+for (const { where, verdictWorkers } of VERDICT_THREADS) {
+  Deno.test(`${where}: POST /query records the data member's bytes exactly as MISP sent them`, async (t) => {
+    await using test = await startTestApp({ verdictWorkers });
+    const workflowId = await importRedBlueprint(test);
+    const event = await realEvent({ tlpRed: true });
+    const send = async (body: string) => {
+      const response = await test.request("/query", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body,
+      });
+      assert.match((await response.json()).error, /stop-execution/);
+      const runs = await listRuns(test.kv, { workflowId, limit: 1 });
+      return runs.items[0]!;
+    };
+
+    await t.step("indented data is stored and hashed as sent", async () => {
+      const dataText = JSON.stringify(event, null, 1).replace("tlp:red", "tlp\\u003ared");
+      const run = await send(
+        `{\n "module": "flowgate_enrichment_before_query",\n "data": ${dataText},\n "params": {}\n}\n`,
+      );
+      assert.equal(run.input_hash, await sha256Hex(new TextEncoder().encode(dataText)));
+      assert.deepEqual(await getRunInput(test.kv, run.id), event);
+    });
+    await t.step("a large data member, hashed while it is parsed, gets the same hash", async () => {
+      const large = structuredClone(event) as { Event: Record<string, unknown> };
+      large.Event.comment = "x".repeat(200_000);
+      const dataText = JSON.stringify(large);
+      const run = await send(
+        `{"module": "flowgate_enrichment_before_query", "data": ${dataText}, "params": {}}`,
+      );
+      assert.equal(run.input_hash, await sha256Hex(new TextEncoder().encode(dataText)));
+      assert.deepEqual(await getRunInput(test.kv, run.id), large);
+    });
+    await t.step("node context sent alongside is added to the stored input", async () => {
+      const run = await send(JSON.stringify({
+        module: "flowgate_enrichment_before_query",
+        data: event,
+        params: {},
+        filteredItems: [{ id: "1" }],
+      }));
+      assert.deepEqual(await getRunInput(test.kv, run.id), {
+        ...event,
+        _filteredItems: [{ id: "1" }],
+      });
+    });
+
+    await t.step("decided where the test says", () => {
+      assert.equal(offThreadCount(test, "decided"), verdictWorkers ? 3 : 0);
+    });
+  });
+}
 
 Deno.test("parseQueryBody() parses as JSON.parse does and slices data only when proven", async (t) => {
   const encode = (text: string) => new TextEncoder().encode(text);
@@ -191,24 +224,29 @@ Deno.test("parseQueryBody() parses as JSON.parse does and slices data only when 
   });
 });
 
-Deno.test("POST /query answers MISP's error shape for an unknown module and bad data", async (t) => {
-  await using test = await startTestApp();
-  await t.step("unknown module", async () => {
-    const response = await mispQuery(test, "no_such_module", {});
-    assert.equal(response.status, 200);
-    assert.deepEqual(await response.json(), { error: 'Module "no_such_module" not found' });
+for (const { where, verdictWorkers } of VERDICT_THREADS) {
+  Deno.test(`${where}: POST /query answers MISP's error shape for an unknown module and bad data`, async (t) => {
+    await using test = await startTestApp({ verdictWorkers });
+    await t.step("unknown module", async () => {
+      const response = await mispQuery(test, "no_such_module", {});
+      assert.equal(response.status, 200);
+      assert.deepEqual(await response.json(), { error: 'Module "no_such_module" not found' });
+    });
+    await t.step("data not an object", async () => {
+      const response = await mispQuery(test, "flowgate_event_publish", [1, 2]);
+      assert.equal(response.status, 200);
+      assert.match((await response.json()).error, /"data" must be a JSON object/);
+    });
+    await t.step("the Worker said so, when there is one", () => {
+      assert.equal(offThreadCount(test, "not-object"), verdictWorkers ? 1 : 0);
+    });
+    await t.step("body not JSON: still 200, since MISP allows on any non-2xx answer", async () => {
+      const response = await test.request("/query", { method: "POST", body: "{nope" });
+      assert.equal(response.status, 200);
+      assert.match((await response.json()).error, /not JSON/);
+    });
   });
-  await t.step("data not an object", async () => {
-    const response = await mispQuery(test, "flowgate_event_publish", [1, 2]);
-    assert.equal(response.status, 200);
-    assert.match((await response.json()).error, /"data" must be a JSON object/);
-  });
-  await t.step("body not JSON: still 200, since MISP allows on any non-2xx answer", async () => {
-    const response = await test.request("/query", { method: "POST", body: "{nope" });
-    assert.equal(response.status, 200);
-    assert.match((await response.json()).error, /not JSON/);
-  });
-});
+}
 
 Deno.test("POST /query on a non-blocking trigger takes the data in and allows at once", async () => {
   await using test = await startTestApp();

@@ -14,10 +14,12 @@ import type { ModuleLookup } from "../../engine/walker.ts";
 import type { ModuleServices } from "../../engine/module_services.ts";
 import { ensureAdminToken } from "../../store/admin_token.ts";
 import { createApp } from "../../server/app.ts";
-import { type Config, loadConfig } from "../../services/config.ts";
+import { type Config, configSecrets, loadConfig } from "../../services/config.ts";
 import { type AppContext, type AppEnv, createAppContext } from "../../services/context.ts";
 import { Metrics } from "../../services/metrics.ts";
 import type { MispModulesProxy } from "../../services/misp_modules_proxy.ts";
+import { VerdictWorkers } from "../../services/verdict_workers.ts";
+import { waitFor } from "../fixtures/wait_for.ts";
 
 /** The admin token every test app accepts. */
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
@@ -43,6 +45,8 @@ export interface TestAppOptions {
    * announces by hand.
    */
   announce?: boolean;
+  /** Decide `/query` verdicts in this many verdict Workers (default none), closed on dispose. */
+  verdictWorkers?: number;
 }
 
 /** A running test app; `await using` closes its KV. */
@@ -71,6 +75,17 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   };
   const config = loadConfig((name) => env[name]);
   await ensureAdminToken(kv, config.adminToken);
+  const verdictWorkers = options.verdictWorkers
+    ? VerdictWorkers.start({ size: options.verdictWorkers, secrets: configSecrets(config) })
+    : null;
+  // Until a Worker is ready, verdicts are decided on the server's thread: the test would not
+  // reach the Workers at all.
+  if (verdictWorkers) {
+    await waitFor(() => verdictWorkers.available, {
+      what: "a verdict Worker ready",
+      timeoutMs: 30_000,
+    });
+  }
   const ctx = createAppContext({
     kv,
     config,
@@ -79,6 +94,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     proxy: options.proxy ?? null,
     ...(options.modules ? { modules: options.modules } : {}),
     ...(options.approvals ? { approvals: true } : {}),
+    verdictWorkers,
   });
   const chat = createChat(ctx, options.chat);
   if (options.announce ?? true) ctx.announcements.subscribe(chat.announceBlockedRun);
@@ -98,6 +114,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       return request(path, { ...init, headers });
     },
     [Symbol.asyncDispose]() {
+      verdictWorkers?.close();
       try {
         kv.close();
       } catch (error) {
