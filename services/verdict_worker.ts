@@ -16,7 +16,7 @@ import type { JsonObject } from "../engine/model.ts";
 import type { ModuleServices } from "../engine/module_services.ts";
 import { renderTemplate } from "../engine/template.ts";
 import { ENGINE_LOOKUPS } from "../modules/registry.ts";
-import { encodeJson, sha256Hex } from "../store/chunks.ts";
+import { encodeJson, sha256Hex, sha256HexOffThread } from "../store/chunks.ts";
 import { heapCollector, IdleMemoryRelease } from "./idle_memory_release.ts";
 import { ancestorsIn } from "./in_flight.ts";
 import { withNodeContext } from "./query_input.ts";
@@ -83,6 +83,10 @@ function transferOf(answer: VerdictWorkerAnswer): ArrayBuffer[] {
 async function decide(request: VerdictWorkerRequest): Promise<VerdictWorkerAnswer> {
   const { id, body } = request;
   const dataJson = body.subarray(request.dataStart, request.dataEnd);
+  // Hashed on the runtime's blocking threads while this one parses: the verdict waits for the
+  // parse alone.
+  const dataHash = sha256HexOffThread(dataJson);
+  dataHash.catch(() => {});
   let data: unknown;
   try {
     data = JSON.parse(new TextDecoder().decode(dataJson));
@@ -93,10 +97,10 @@ async function decide(request: VerdictWorkerRequest): Promise<VerdictWorkerAnswe
     return { kind: "not-object", id, body };
   }
   const input = withNodeContext(data as JsonObject, request.nodeContext);
-  // The input is stored as the bytes MISP sent, unless node context was added to it. Hashed here
-  // in place: this thread is already off the server's, and a copy for `crypto.subtle` costs more.
+  // The input is stored as the bytes MISP sent, unless node context was added to it.
   const inputJson = input === data ? undefined : encodeJson(input) as Uint8Array<ArrayBuffer>;
-  const inputHash = await sha256Hex(inputJson ?? dataJson);
+  const inputHash = inputJson === undefined ? dataHash : sha256Hex(inputJson);
+  inputHash.catch(() => {});
   const asked = new Set<string>();
   const started = performance.now();
   const { verdict, runs } = await walkVerdict(
@@ -124,7 +128,7 @@ async function decide(request: VerdictWorkerRequest): Promise<VerdictWorkerAnswe
       followUps: followUpTarget !== null,
     })),
     ...(inputJson === undefined ? {} : { inputJson }),
-    inputHash,
+    inputHash: await inputHash,
   };
 }
 
