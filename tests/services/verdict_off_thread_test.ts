@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { parseWorkflowYaml } from "../../engine/yaml_codec.ts";
+import { createOutboundFetch } from "../../modules/action/lib/outbound.ts";
+import { MODULE_CATALOG } from "../../modules/registry.ts";
+import { listRuns } from "../../store/runs.ts";
+import { createWorkflow } from "../../store/workflows.ts";
+import { startWebhookSink } from "../fakes/webhook_sink.ts";
+import { mispQuery, realEvent, startTestApp, type TestApp } from "../server/test_app.ts";
+
+/** Tells a webhook of each tlp:red publication, then blocks it. */
+function tellAndBlock(hookUrl: string): string {
+  return `
+name: tell-and-block
+description: Tell the webhook, then block
+trigger: event-publish
+start: is-red
+nodes:
+  is-red:
+    module: tag-if
+    params: { scope: attribute, condition: in_or, tags: [tlp:red] }
+    then: tell
+  tell:
+    module: webhook
+    params: { url: "${hookUrl}/blocked", payload: "{{ Event.uuid }}" }
+    next: stop
+  stop:
+    module: stop-execution
+    params: { message: "Blocked after telling the webhook" }
+`;
+}
+
+/** The `/metrics` count of verdicts handed to a Worker that ended with `outcome`. */
+function handedOver(test: TestApp, outcome: string): number {
+  const text = test.ctx.metrics.render({ deadLetters: 0, workflowsEnabled: 0 });
+  const prefix = `flowgate_verdict_worker_requests_total{outcome="${outcome}"} `;
+  const line = text.split("\n").find((row) => row.startsWith(prefix));
+  return line === undefined ? 0 : Number(line.slice(prefix.length));
+}
+
+Deno.test("a verdict whose walk needs the server's services is decided there, its action sent once", async (t) => {
+  await using sink = startWebhookSink();
+  await using test = await startTestApp({
+    env: { FLOWGATE_OUTBOUND_ALLOW: "127.0.0.1/32" },
+    services: { outboundFetch: createOutboundFetch({ allow: ["127.0.0.1/32"] }) },
+    verdictWorkers: 1,
+  });
+  await createWorkflow(
+    test.kv,
+    parseWorkflowYaml(tellAndBlock(sink.url), { catalog: MODULE_CATALOG }),
+    { actor: "test", sourceFormat: "yaml" },
+  );
+  const red = await realEvent({ tlpRed: true });
+
+  await t.step(
+    "the Worker hands it back; the server's thread tells the webhook and blocks",
+    async () => {
+      const answer = await (await mispQuery(test, "flowgate_event_publish", red)).json();
+      assert.match(answer.error, /Blocked after telling the webhook/);
+      assert.equal(sink.requests.length, 1, "the webhook is told once, by the server's thread");
+      assert.equal(JSON.parse(sink.requests[0]!.body), "5c6ab833-676c-42f3-95d2-034f0a00020f");
+      assert.equal(handedOver(test, "main-thread"), 1);
+      assert.equal(handedOver(test, "decided"), 0);
+    },
+  );
+
+  await t.step(
+    "the next verdict on the same workflows goes straight to the server's thread",
+    async () => {
+      const answer = await (await mispQuery(test, "flowgate_event_publish", red)).json();
+      assert.match(answer.error, /Blocked after telling the webhook/);
+      assert.equal(sink.requests.length, 2);
+      assert.equal(handedOver(test, "main-thread"), 1, "not handed to the Worker again");
+    },
+  );
+
+  await t.step("both runs are stored", async () => {
+    const runs = (await listRuns(test.kv)).items;
+    assert.deepEqual(runs.map((run) => run.outcome), ["blocked", "blocked"]);
+  });
+});
