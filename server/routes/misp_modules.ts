@@ -79,9 +79,10 @@ export type MispModulesContext =
 /**
  * Bytes of `/query` bodies parsed and decided on at once (until the verdict; the runs are stored
  * after). A 10,000-attribute event (4.6 MB of JSON) holds about 30 MB of memory while it is
- * decided on, and deciding is CPU work on one thread, so more at once only adds memory: fifty at
- * once once peaked at 2.8 GiB. Requests past the budget queue (they are never refused, which MISP
- * would take as an allow).
+ * decided on: fifty at once once peaked at 2.8 GiB. Two 1,000-attribute events fit, one per
+ * verdict Worker; a 10,000-attribute one is decided alone (two at once on two Workers gave 21%
+ * more at c=50 but raised the peak from 338-366 to 470-494 MiB). Requests past the budget queue
+ * (they are never refused, which MISP would take as an allow).
  */
 export const QUERY_BYTES_IN_FLIGHT = 5 * 1_048_576;
 
