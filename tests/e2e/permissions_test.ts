@@ -8,7 +8,12 @@
 
 import assert from "node:assert/strict";
 import { Subscriber } from "zeromq";
-import { freePort, startFlowgate } from "../fixtures/flowgate_process.ts";
+import {
+  type FlowgateProcess,
+  type FlowgateProcessOptions,
+  freePort,
+  startFlowgate,
+} from "../fixtures/flowgate_process.ts";
 import { waitFor } from "../fixtures/wait_for.ts";
 
 const ADMIN_TOKEN = "e2e-permissions-admin-token-0123456789";
@@ -35,6 +40,44 @@ async function realEvent(): Promise<Record<string, unknown>> {
   );
 }
 
+/** Runs `test` on a Flowgate started with the start task's flags on a KV in a new temp folder. */
+async function withFlowgate(
+  options: Omit<FlowgateProcessOptions, "kvPath" | "adminToken">,
+  test: (flowgate: FlowgateProcess) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "flowgate-permissions-" });
+  try {
+    await using flowgate = await startFlowgate({
+      kvPath: `${dir}/flowgate.kv`,
+      adminToken: ADMIN_TOKEN,
+      ...options,
+    });
+    await test(flowgate);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Creates a workflow from YAML through the admin API. */
+async function postWorkflow(flowgate: FlowgateProcess, yaml: string): Promise<void> {
+  const created = await fetch(`${flowgate.url}/api/workflows`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/yaml" },
+    body: yaml,
+  });
+  assert.equal(created.status, 201, await created.clone().text());
+  await created.body?.cancel();
+}
+
+/** MISP's `/query` call for `event-publish` on `event`. */
+function postQuery(flowgate: FlowgateProcess, event: unknown): Promise<Response> {
+  return fetch(`${flowgate.url}/query`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ module: "flowgate_event_publish", data: event, params: {} }),
+  });
+}
+
 async function healthz(url: string): Promise<Record<string, Record<string, unknown>>> {
   const response = await fetch(`${url}/healthz`);
   assert.equal(response.status, 200);
@@ -46,56 +89,40 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "flowgate-permissions-" });
     const endpoint = `tcp://127.0.0.1:${freePort()}`;
     const subscriber = new Subscriber({ linger: 0 });
     try {
-      await using flowgate = await startFlowgate({
-        kvPath: `${dir}/flowgate.kv`,
-        adminToken: ADMIN_TOKEN,
-        env: { FLOWGATE_ZMQ_ENDPOINT: endpoint },
-      });
-      const health = await healthz(flowgate.url);
-      assert.equal(health.integrations!.zmq, true, JSON.stringify(health));
-      assert.equal(health.integration_errors, undefined);
+      await withFlowgate({ env: { FLOWGATE_ZMQ_ENDPOINT: endpoint } }, async (flowgate) => {
+        const health = await healthz(flowgate.url);
+        assert.equal(health.integrations!.zmq, true, JSON.stringify(health));
+        assert.equal(health.integration_errors, undefined);
+        await postWorkflow(flowgate, ZMQ_WORKFLOW);
 
-      const created = await fetch(`${flowgate.url}/api/workflows`, {
-        method: "POST",
-        headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/yaml" },
-        body: ZMQ_WORKFLOW,
+        // Flowgate binds on its first publication; a subscriber misses what is sent before its
+        // subscription reaches the publisher (ZeroMQ's slow joiner), so publish until one arrives.
+        subscriber.connect(endpoint);
+        subscriber.subscribe("misp_json_workflow");
+        const event = await realEvent();
+        const received: string[] = [];
+        const receiving = (async () => {
+          for await (const [frame] of subscriber) received.push(frame?.toString() ?? "");
+        })().catch(() => {});
+        await waitFor(async () => {
+          const response = await postQuery(flowgate, event);
+          assert.deepEqual(await response.json(), { data: true });
+          return received.length > 0;
+        }, { what: "a push-zmq message at the ZeroMQ subscriber", intervalMs: 100 });
+        const [topic, ...rest] = received[0]!.split(" ");
+        assert.equal(topic, "misp_json_workflow");
+        assert.equal(
+          JSON.parse(rest.join(" ")).Event.uuid,
+          "5c6ab833-676c-42f3-95d2-034f0a00020f",
+        );
+        subscriber.close();
+        await receiving;
       });
-      assert.equal(created.status, 201, await created.clone().text());
-      await created.body?.cancel();
-
-      // Flowgate binds on its first publication; a subscriber misses what is sent before its
-      // subscription reaches the publisher (ZeroMQ's slow joiner), so publish until one arrives.
-      subscriber.connect(endpoint);
-      subscriber.subscribe("misp_json_workflow");
-      const event = await realEvent();
-      const received: string[] = [];
-      const receiving = (async () => {
-        for await (const [frame] of subscriber) received.push(frame?.toString() ?? "");
-      })().catch(() => {});
-      await waitFor(async () => {
-        const response = await fetch(`${flowgate.url}/query`, {
-          method: "POST",
-          headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({ module: "flowgate_event_publish", data: event, params: {} }),
-        });
-        assert.deepEqual(await response.json(), { data: true });
-        return received.length > 0;
-      }, { what: "a push-zmq message at the ZeroMQ subscriber", intervalMs: 100 });
-      const [topic, ...rest] = received[0]!.split(" ");
-      assert.equal(topic, "misp_json_workflow");
-      assert.equal(
-        JSON.parse(rest.join(" ")).Event.uuid,
-        "5c6ab833-676c-42f3-95d2-034f0a00020f",
-      );
-      subscriber.close();
-      await receiving;
     } finally {
       if (!subscriber.closed) subscriber.close();
-      await Deno.remove(dir, { recursive: true });
     }
   },
 });
@@ -105,14 +132,8 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "flowgate-permissions-" });
-    try {
-      await using flowgate = await startFlowgate({
-        kvPath: `${dir}/flowgate.kv`,
-        adminToken: ADMIN_TOKEN,
-        env: { FLOWGATE_ZMQ_ENDPOINT: `tcp://127.0.0.1:${freePort()}` },
-        deny: ["ffi"],
-      });
+    const env = { FLOWGATE_ZMQ_ENDPOINT: `tcp://127.0.0.1:${freePort()}` };
+    await withFlowgate({ env, deny: ["ffi"] }, async (flowgate) => {
       const health = await healthz(flowgate.url);
       assert.equal(health.ok, true);
       assert.equal(health.integrations!.zmq, false);
@@ -124,9 +145,7 @@ Deno.test({
         what: "the start-up warning that zmq cannot work",
       });
       assert.doesNotMatch(flowgate.logs(), /NotCapable/);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 });
 
@@ -151,42 +170,25 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "flowgate-permissions-" });
-    try {
-      await using flowgate = await startFlowgate({
-        kvPath: `${dir}/flowgate.kv`,
-        adminToken: ADMIN_TOKEN,
-      });
+    await withFlowgate({}, async (flowgate) => {
       await waitFor(async () => {
         const workers = (await healthz(flowgate.url)).verdict_workers!;
         return workers.ready === workers.size && workers.size === 2;
       }, { what: "both verdict Workers ready", timeoutMs: 30_000 });
-      const admin = { Authorization: `Bearer ${ADMIN_TOKEN}` };
-      const created = await fetch(`${flowgate.url}/api/workflows`, {
-        method: "POST",
-        headers: { ...admin, "Content-Type": "application/yaml" },
-        body: GATE_WORKFLOW,
-      });
-      assert.equal(created.status, 201, await created.clone().text());
-      await created.body?.cancel();
+      await postWorkflow(flowgate, GATE_WORKFLOW);
 
       const event = await realEvent() as { Event: { Attribute: { Tag?: unknown[] }[] } };
       event.Event.Attribute[0]!.Tag = [{ name: "tlp:red" }];
-      const response = await fetch(`${flowgate.url}/query`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ module: "flowgate_event_publish", data: event, params: {} }),
-      });
+      const response = await postQuery(flowgate, event);
       assert.match((await response.json()).error, /tlp:red stays here/);
 
+      const admin = { Authorization: `Bearer ${ADMIN_TOKEN}` };
       const metrics = await (await fetch(`${flowgate.url}/metrics`, { headers: admin })).text();
       assert.match(metrics, /flowgate_verdict_worker_requests_total\{outcome="decided"\} 1\n/);
       const runs = await (await fetch(`${flowgate.url}/api/runs`, { headers: admin })).json();
       assert.equal(runs.items.length, 1);
       assert.equal(runs.items[0].outcome, "blocked");
       assert.doesNotMatch(flowgate.logs(), /NotCapable|Verdict Worker/);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 });

@@ -9,28 +9,7 @@ import { getRun, listRuns } from "../../store/runs.ts";
 import { createWorkflow, replaceWorkflow } from "../../store/workflows.ts";
 import { startWebhookSink } from "../fakes/webhook_sink.ts";
 import { mispQuery, realEvent, startTestApp } from "../server/test_app.ts";
-
-/** Blocks tlp:red publications after telling a webhook; `tag` replaces tlp:red. */
-function workflowYaml(hookUrl: string, tag = "tlp:red"): string {
-  return `
-name: tell-and-block
-description: Tell the webhook, then block
-trigger: event-publish
-start: is-red
-nodes:
-  is-red:
-    module: tag-if
-    params: { scope: attribute, condition: in_or, tags: ["${tag}"] }
-    then: tell
-  tell:
-    module: webhook
-    params: { url: "${hookUrl}/blocked", payload: "{{ Event.uuid }}" }
-    next: stop
-  stop:
-    module: stop-execution
-    params: { message: "Blocked" }
-`;
-}
+import { tellAndBlockYaml } from "../fixtures/gate_workflows.ts";
 
 Deno.test("replayWithDiff() shows the decision a workflow change flipped, without outbound calls when dry", async (t) => {
   await using sink = startWebhookSink();
@@ -40,7 +19,7 @@ Deno.test("replayWithDiff() shows the decision a workflow change flipped, withou
   });
   const stored = await createWorkflow(
     test.kv,
-    parseWorkflowYaml(workflowYaml(sink.url), { catalog: MODULE_CATALOG }),
+    parseWorkflowYaml(tellAndBlockYaml(sink.url), { catalog: MODULE_CATALOG }),
     { actor: "test", sourceFormat: "yaml" },
   );
   const verdict = await mispQuery(
@@ -55,7 +34,7 @@ Deno.test("replayWithDiff() shows the decision a workflow change flipped, withou
   await replaceWorkflow(
     test.kv,
     stored.id,
-    parseWorkflowYaml(workflowYaml(sink.url, "tlp:amber"), { catalog: MODULE_CATALOG }),
+    parseWorkflowYaml(tellAndBlockYaml(sink.url, "tlp:amber"), { catalog: MODULE_CATALOG }),
     { actor: "test", sourceFormat: "yaml" },
   );
 

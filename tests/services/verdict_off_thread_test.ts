@@ -6,28 +6,7 @@ import { listRuns } from "../../store/runs.ts";
 import { createWorkflow } from "../../store/workflows.ts";
 import { startWebhookSink } from "../fakes/webhook_sink.ts";
 import { mispQuery, realEvent, startTestApp, type TestApp } from "../server/test_app.ts";
-
-/** Tells a webhook of each tlp:red publication, then blocks it. */
-function tellAndBlock(hookUrl: string): string {
-  return `
-name: tell-and-block
-description: Tell the webhook, then block
-trigger: event-publish
-start: is-red
-nodes:
-  is-red:
-    module: tag-if
-    params: { scope: attribute, condition: in_or, tags: [tlp:red] }
-    then: tell
-  tell:
-    module: webhook
-    params: { url: "${hookUrl}/blocked", payload: "{{ Event.uuid }}" }
-    next: stop
-  stop:
-    module: stop-execution
-    params: { message: "Blocked after telling the webhook" }
-`;
-}
+import { tellAndBlockYaml } from "../fixtures/gate_workflows.ts";
 
 /** The `/metrics` count of verdicts handed to a Worker that ended with `outcome`. */
 function handedOver(test: TestApp, outcome: string): number {
@@ -46,7 +25,7 @@ Deno.test("a verdict whose walk needs the server's services is decided there, it
   });
   await createWorkflow(
     test.kv,
-    parseWorkflowYaml(tellAndBlock(sink.url), { catalog: MODULE_CATALOG }),
+    parseWorkflowYaml(tellAndBlockYaml(sink.url), { catalog: MODULE_CATALOG }),
     { actor: "test", sourceFormat: "yaml" },
   );
   const red = await realEvent({ tlpRed: true });

@@ -15,32 +15,20 @@ import {
   VerdictWorkers,
 } from "../../services/verdict_workers.ts";
 import { startWebhookSink } from "../fakes/webhook_sink.ts";
+import { README_WORKFLOW_YAML, tlpRedEvent } from "../adversarial/harness.ts";
 import { waitFor } from "../fixtures/wait_for.ts";
 import { realEvent } from "../server/test_app.ts";
 
-/** tlp:red events stop; the others reach a webhook, which only the server's thread can call. */
+/**
+ * The README's gate: tlp:red events stop; the others reach its webhook (at `hookUrl` here), which
+ * only the server's thread can call.
+ */
 function gate(hookUrl: string): StoredWorkflow {
-  const workflow = parseWorkflowYaml(
-    `
-name: red-stops-others-notify
-description: Block tlp:red, tell a webhook of the rest
-trigger: event-publish
-start: is-red
-nodes:
-  is-red:
-    module: tag-if
-    params: { scope: attribute, condition: in_or, tags: [tlp:red] }
-    then: stop
-    else: notify
-  stop:
-    module: stop-execution
-    params: { message: "Publication of {{ Event.info }} blocked" }
-  notify:
-    module: webhook
-    params: { url: "${hookUrl}/notified" }
-`,
-    { catalog: MODULE_CATALOG },
+  const yaml = README_WORKFLOW_YAML.replace(
+    "https://hooks.example.org/misp",
+    `${hookUrl}/notified`,
   );
+  const workflow = parseWorkflowYaml(yaml, { catalog: MODULE_CATALOG });
   return {
     id: "01J0000000000000000000GATE",
     name: workflow.name,
@@ -86,7 +74,7 @@ Deno.test("VerdictWorkers decide in a Worker what the server's thread decides", 
   try {
     await ready(workers);
     const workflows = [gate(sink.url)];
-    const red = await realEvent({ tlpRed: true });
+    const red = await tlpRedEvent();
 
     await t.step(
       "a tlp:red event is blocked, with the run, its trace and the input hash",
