@@ -14,6 +14,7 @@ Deno.test("loadConfig() gives DESIGN.md's defaults with nothing set", () => {
   assert.equal(config.kvPath, "./data/flowgate.kv");
   assert.deepEqual(config.mispAllow, ["127.0.0.1/8", "::1"]);
   assert.equal(config.verdictTimeoutMs, 2_000);
+  assert.equal(config.verdictWorkers, 2);
   assert.equal(config.retentionDays, 14);
   assert.equal(config.maxBodyBytes, DEFAULT_MAX_BODY_BYTES);
   assert.equal(config.hookDedupeWindowS, 600);
@@ -21,6 +22,16 @@ Deno.test("loadConfig() gives DESIGN.md's defaults with nothing set", () => {
   assert.equal(config.slack, null);
   assert.equal(config.telegram, null);
   assert.equal(config.hookToken, undefined);
+});
+
+Deno.test("FLOWGATE_VERDICT_WORKERS: 2 on a machine, 0 on Deno Deploy, 0 to 16 when set", () => {
+  assert.equal(loadConfig(from({ DENO_DEPLOYMENT_ID: "abc" })).verdictWorkers, 0);
+  assert.equal(loadConfig(from({ FLOWGATE_VERDICT_WORKERS: "0" })).verdictWorkers, 0);
+  assert.equal(loadConfig(from({ FLOWGATE_VERDICT_WORKERS: "4" })).verdictWorkers, 4);
+  assert.throws(
+    () => loadConfig(from({ FLOWGATE_VERDICT_WORKERS: "17" })),
+    /FLOWGATE_VERDICT_WORKERS: expected an integer from 0 to 16, got "17"/,
+  );
 });
 
 Deno.test("loadConfig() uses the platform KV on Deno Deploy unless FLOWGATE_KV is set", () => {
