@@ -78,6 +78,20 @@ function postQuery(flowgate: FlowgateProcess, event: unknown): Promise<Response>
   });
 }
 
+/** Waits until both verdict Workers say they are ready (`/healthz`). */
+async function workersReady(flowgate: FlowgateProcess): Promise<void> {
+  await waitFor(async () => {
+    const workers = (await healthz(flowgate.url)).verdict_workers!;
+    return workers.ready === workers.size && workers.size === 2;
+  }, { what: "both verdict Workers ready", timeoutMs: 30_000 });
+}
+
+/** `/metrics` as the admin reads it. */
+async function metrics(flowgate: FlowgateProcess): Promise<string> {
+  const headers = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+  return await (await fetch(`${flowgate.url}/metrics`, { headers })).text();
+}
+
 async function healthz(url: string): Promise<Record<string, Record<string, unknown>>> {
   const response = await fetch(`${url}/healthz`);
   assert.equal(response.status, 200);
@@ -96,6 +110,7 @@ Deno.test({
         const health = await healthz(flowgate.url);
         assert.equal(health.integrations!.zmq, true, JSON.stringify(health));
         assert.equal(health.integration_errors, undefined);
+        await workersReady(flowgate);
         await postWorkflow(flowgate, ZMQ_WORKFLOW);
 
         // Flowgate binds on its first publication; a subscriber misses what is sent before its
@@ -120,6 +135,11 @@ Deno.test({
         );
         subscriber.close();
         await receiving;
+        // event-publish blocks: the verdict Worker handed the walk back at push-zmq, unsent.
+        assert.match(
+          await metrics(flowgate),
+          /verdict_worker_requests_total\{outcome="main-thread"\} 1\n/,
+        );
       });
     } finally {
       if (!subscriber.closed) subscriber.close();
@@ -171,10 +191,7 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     await withFlowgate({}, async (flowgate) => {
-      await waitFor(async () => {
-        const workers = (await healthz(flowgate.url)).verdict_workers!;
-        return workers.ready === workers.size && workers.size === 2;
-      }, { what: "both verdict Workers ready", timeoutMs: 30_000 });
+      await workersReady(flowgate);
       await postWorkflow(flowgate, GATE_WORKFLOW);
 
       const event = await realEvent() as { Event: { Attribute: { Tag?: unknown[] }[] } };
@@ -182,9 +199,11 @@ Deno.test({
       const response = await postQuery(flowgate, event);
       assert.match((await response.json()).error, /tlp:red stays here/);
 
+      assert.match(
+        await metrics(flowgate),
+        /verdict_worker_requests_total\{outcome="decided"\} 1\n/,
+      );
       const admin = { Authorization: `Bearer ${ADMIN_TOKEN}` };
-      const metrics = await (await fetch(`${flowgate.url}/metrics`, { headers: admin })).text();
-      assert.match(metrics, /flowgate_verdict_worker_requests_total\{outcome="decided"\} 1\n/);
       const runs = await (await fetch(`${flowgate.url}/api/runs`, { headers: admin })).json();
       assert.equal(runs.items.length, 1);
       assert.equal(runs.items[0].outcome, "blocked");
