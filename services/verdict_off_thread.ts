@@ -68,7 +68,10 @@ export async function decideVerdictOffThread(
 ): Promise<OffThreadVerdict> {
   const workflows = await enabledWorkflowsOf(ctx, trigger);
   const workflowKeys = workflows.map((stored) => `${stored.id}@${stored.version}`).join(",");
-  if (workers.needsMainThread(workflowKeys)) return { kind: "on-main-thread", body: query.body };
+  // A Worker replaced while the workflows were read may not be ready yet: this thread decides.
+  if (!workers.available || workers.needsMainThread(workflowKeys)) {
+    return { kind: "on-main-thread", body: query.body };
+  }
   const deadline = verdictDeadline(ctx.config.verdictTimeoutMs, options.started);
   const answer = await workers.decide({
     body: query.body,

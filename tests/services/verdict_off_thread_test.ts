@@ -7,6 +7,9 @@ import { createWorkflow } from "../../store/workflows.ts";
 import { startWebhookSink } from "../fakes/webhook_sink.ts";
 import { mispQuery, realEvent, startTestApp, type TestApp } from "../server/test_app.ts";
 import { tellAndBlockYaml } from "../fixtures/gate_workflows.ts";
+import { parseQueryEnvelope } from "../../server/routes/misp_modules.ts";
+import { decideVerdictOffThread } from "../../services/verdict_off_thread.ts";
+import { VerdictWorkers } from "../../services/verdict_workers.ts";
 
 /** The `/metrics` count of verdicts handed to a Worker that ended with `outcome`. */
 function handedOver(test: TestApp, outcome: string): number {
@@ -56,4 +59,21 @@ Deno.test("a verdict whose walk needs the server's services is decided there, it
     const runs = (await listRuns(test.kv)).items;
     assert.deepEqual(runs.map((run) => run.outcome), ["blocked", "blocked"]);
   });
+});
+
+Deno.test("with no verdict Worker ready, the body is given back untouched for the server's thread", async () => {
+  await using test = await startTestApp();
+  const workers = VerdictWorkers.start({ size: 1, secrets: [] })!;
+  workers.close();
+  const body = new TextEncoder().encode(JSON.stringify({ module: "m", data: { Event: {} } }));
+  const located = parseQueryEnvelope(body)!;
+  const outcome = await decideVerdictOffThread(test.ctx, workers, "event-publish", {
+    body,
+    ...located.dataSpan,
+    nodeContext: {},
+  }, { actor: { kind: "misp" }, started: performance.now() });
+  assert.equal(outcome.kind, "on-main-thread");
+  assert.equal((outcome as { body: Uint8Array }).body, body, "the same bytes, never transferred");
+  assert.equal(body.byteLength > 0, true);
+  assert.equal(handedOver(test, "failed"), 0);
 });
