@@ -132,6 +132,8 @@ export function mispModulesRoutes(ctx: MispModulesContext): Hono<AppEnv> {
   const limits = bodyLimitsOf(ctx.config).misp;
   const reading = new ByteBudget(QUERY_BYTES_READ);
   const deciding = new ByteBudget(QUERY_BYTES_IN_FLIGHT);
+  // `/query` calls between their first byte and their answer, for `FLOWGATE_VERDICT_HANDOVER`.
+  let underWay = 0;
   app.post("/query", async (c) => {
     const started = performance.now();
     const waitLeft = () => Math.max(0, QUERY_BUDGET_MAX_WAIT_MS - (performance.now() - started));
@@ -139,7 +141,8 @@ export function mispModulesRoutes(ctx: MispModulesContext): Hono<AppEnv> {
     const seen: QueryProgress = {};
     // The heap is given back once the process is idle again (see `IdleMemoryRelease`).
     processMemory.begin();
-    const releases: (() => void)[] = [];
+    underWay++;
+    const releases: (() => void)[] = [() => underWay--];
     try {
       const bytes = await readBodyInBudget(c.req.raw, limits, reading, {
         waitLeft,
@@ -151,7 +154,11 @@ export function mispModulesRoutes(ctx: MispModulesContext): Hono<AppEnv> {
       // Queued runs wait while MISP waits for this answer (see `ForegroundPriority`).
       ctx.foreground.begin();
       releases.push(() => ctx.foreground.end());
-      return await answerQuery(ctx, c, bytes, seen, started, decided);
+      const workers = ctx.verdictWorkers?.available &&
+          (ctx.config.verdictHandover === "always" || underWay > 1)
+        ? ctx.verdictWorkers
+        : null;
+      return await answerQuery(ctx, workers, c, bytes, { seen, started, onDecided: decided });
     } catch (error) {
       return c.json({ error: queryFailure(ctx, error, seen, started) });
     } finally {
@@ -168,24 +175,32 @@ interface QueryProgress {
   trigger?: TriggerDefinition;
 }
 
+/** How far one `/query` got, and what it tells of its verdict. */
+interface QueryRequest {
+  seen: QueryProgress;
+  /** A `performance.now()` time: the verdict deadline counts from it. */
+  started: number;
+  /** Told once the verdict is reached (the parse budget is given back). */
+  onDecided: () => void;
+}
+
+/**
+ * Answers a `/query` whose body was read: forwarded to misp-modules, taken in (non-blocking
+ * triggers), or decided, in one of `workers` when given, else on this thread.
+ */
 async function answerQuery(
   ctx: MispModulesContext,
+  workers: VerdictWorkers | null,
   c: Context<AppEnv>,
   received: Uint8Array<ArrayBuffer>,
-  seen: QueryProgress,
-  started: number,
-  onDecided: () => void,
+  query: QueryRequest,
 ): Promise<Response> {
+  const { seen, started, onDecided } = query;
   const actor = { kind: "misp" as const, id: c.env?.remoteAddr?.hostname };
   // Located once: the Worker takes `data`'s bytes, or this thread parses them.
-  const located = ctx.verdictWorkers?.available ? parseQueryEnvelope(received) : undefined;
-  const offThread = located
-    ? await answerOffThread(ctx, ctx.verdictWorkers!, c, received, located, {
-      seen,
-      started,
-      onDecided,
-      actor,
-    })
+  const located = workers ? parseQueryEnvelope(received) : undefined;
+  const offThread = workers && located
+    ? await answerOffThread(ctx, workers, c, received, located, { ...query, actor })
     : received;
   if (offThread instanceof Response) return offThread;
   // What is left is decided on this thread, from the body given back (same bytes, same places).
@@ -261,7 +276,7 @@ async function answerOffThread(
   c: Context<AppEnv>,
   bytes: Uint8Array<ArrayBuffer>,
   located: LocatedQueryBody,
-  request: { seen: QueryProgress; started: number; onDecided: () => void; actor: RunActor },
+  request: QueryRequest & { actor: RunActor },
 ): Promise<Response | Uint8Array<ArrayBuffer>> {
   const name = typeof located.envelope.module === "string" ? located.envelope.module : "";
   const trigger = triggerOfModule(name);

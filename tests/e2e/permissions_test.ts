@@ -106,7 +106,8 @@ Deno.test({
     const endpoint = `tcp://127.0.0.1:${freePort()}`;
     const subscriber = new Subscriber({ linger: 0 });
     try {
-      await withFlowgate({ env: { FLOWGATE_ZMQ_ENDPOINT: endpoint } }, async (flowgate) => {
+      const env = { FLOWGATE_ZMQ_ENDPOINT: endpoint, FLOWGATE_VERDICT_HANDOVER: "always" };
+      await withFlowgate({ env }, async (flowgate) => {
         const health = await healthz(flowgate.url);
         assert.equal(health.integrations!.zmq, true, JSON.stringify(health));
         assert.equal(health.integration_errors, undefined);
@@ -190,7 +191,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    await withFlowgate({}, async (flowgate) => {
+    await withFlowgate({ env: { FLOWGATE_VERDICT_HANDOVER: "always" } }, async (flowgate) => {
       await workersReady(flowgate);
       await postWorkflow(flowgate, GATE_WORKFLOW);
 

@@ -71,6 +71,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     FLOWGATE_ADMIN_TOKEN: ADMIN_TOKEN,
     FLOWGATE_HOOK_TOKEN: HOOK_TOKEN,
     FLOWGATE_KV: ":memory:",
+    // Every verdict goes to the Workers a test asks for, not only those that come while another
+    // is being handled.
+    ...(options.verdictWorkers ? { FLOWGATE_VERDICT_HANDOVER: "always" } : {}),
     ...options.env,
   };
   const config = loadConfig((name) => env[name]);

@@ -15,6 +15,7 @@ Deno.test("loadConfig() gives DESIGN.md's defaults with nothing set", () => {
   assert.deepEqual(config.mispAllow, ["127.0.0.1/8", "::1"]);
   assert.equal(config.verdictTimeoutMs, 2_000);
   assert.equal(config.verdictWorkers, 2);
+  assert.equal(config.verdictHandover, "busy");
   assert.equal(config.retentionDays, 14);
   assert.equal(config.maxBodyBytes, DEFAULT_MAX_BODY_BYTES);
   assert.equal(config.hookDedupeWindowS, 600);
@@ -31,6 +32,11 @@ Deno.test("FLOWGATE_VERDICT_WORKERS: 2 on a machine, 0 on Deno Deploy, 0 to 16 w
   assert.throws(
     () => loadConfig(from({ FLOWGATE_VERDICT_WORKERS: "17" })),
     /FLOWGATE_VERDICT_WORKERS: expected an integer from 0 to 16, got "17"/,
+  );
+  assert.equal(loadConfig(from({ FLOWGATE_VERDICT_HANDOVER: "Always" })).verdictHandover, "always");
+  assert.throws(
+    () => loadConfig(from({ FLOWGATE_VERDICT_HANDOVER: "never" })),
+    /FLOWGATE_VERDICT_HANDOVER: expected busy or always, got "never"/,
   );
 });
 

@@ -7,6 +7,7 @@ import { createWorkflow } from "../../store/workflows.ts";
 import { startWebhookSink } from "../fakes/webhook_sink.ts";
 import { mispQuery, realEvent, startTestApp, type TestApp } from "../server/test_app.ts";
 import { tellAndBlockYaml } from "../fixtures/gate_workflows.ts";
+import { README_WORKFLOW_YAML, saveWorkflowYaml, tlpRedEvent } from "../adversarial/harness.ts";
 import { parseQueryEnvelope } from "../../server/routes/misp_modules.ts";
 import { decideVerdictOffThread } from "../../services/verdict_off_thread.ts";
 import { VerdictWorkers } from "../../services/verdict_workers.ts";
@@ -76,4 +77,41 @@ Deno.test("with no verdict Worker ready, the body is given back untouched for th
   assert.equal((outcome as { body: Uint8Array }).body, body, "the same bytes, never transferred");
   assert.equal(body.byteLength > 0, true);
   assert.equal(handedOver(test, "failed"), 0);
+});
+
+Deno.test("FLOWGATE_VERDICT_HANDOVER=busy: a lone verdict stays on the server's thread, one beside another goes to a Worker", async (t) => {
+  await using test = await startTestApp({
+    verdictWorkers: 1,
+    env: { FLOWGATE_VERDICT_HANDOVER: "busy" },
+  });
+  await saveWorkflowYaml(test, README_WORKFLOW_YAML);
+  const red = await tlpRedEvent();
+  const redQuery = JSON.stringify({ module: "flowgate_event_publish", data: red });
+
+  await t.step("alone: decided on the server's thread", async () => {
+    const answer = await (await mispQuery(test, "flowgate_event_publish", red)).json();
+    assert.match(answer.error, /blocked/);
+    assert.equal(handedOver(test, "decided"), 0);
+  });
+
+  await t.step("while another /query is under way: handed to the Worker", async () => {
+    // The first call's body arrives in two parts; its second part waits for the step's end.
+    let sendRest!: () => void;
+    const restSent = new Promise<void>((resolve) => sendRest = resolve);
+    const half = redQuery.length >> 1;
+    const slowBody = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(new TextEncoder().encode(redQuery.slice(0, half)));
+        await restSent;
+        controller.enqueue(new TextEncoder().encode(redQuery.slice(half)));
+        controller.close();
+      },
+    });
+    const slow = test.request("/query", { method: "POST", body: slowBody });
+    const answer = await (await mispQuery(test, "flowgate_event_publish", red)).json();
+    assert.match(answer.error, /blocked/);
+    assert.equal(handedOver(test, "decided"), 1);
+    sendRest();
+    assert.match((await (await slow).json()).error, /blocked/);
+  });
 });
