@@ -24,9 +24,10 @@ export const DEFAULT_VERDICT_WORKERS = 2;
 
 /**
  * Which blocking `/query` calls are handed to a verdict Worker: `busy` (the default), only those
- * that come while another `/query` is being handled, since a lone verdict is decided sooner on
- * the server's thread (handing a 4.4 MB event over and its runs back costs about 3 ms); `always`,
- * every one, which keeps the server's thread free for other requests during a large verdict.
+ * that come while another `/query` is being handled and are small enough to be decided beside
+ * another (2.5 MiB), since a lone verdict is decided sooner on the server's thread (handing a
+ * 4.4 MB event over and its runs back costs about 3 ms); `always`, every one, which keeps the
+ * server's thread free for other requests during a large verdict.
  */
 export type VerdictHandover = "busy" | "always";
 

@@ -8,7 +8,7 @@ import { startWebhookSink } from "../fakes/webhook_sink.ts";
 import { mispQuery, realEvent, startTestApp, type TestApp } from "../server/test_app.ts";
 import { tellAndBlockYaml } from "../fixtures/gate_workflows.ts";
 import { README_WORKFLOW_YAML, saveWorkflowYaml, tlpRedEvent } from "../adversarial/harness.ts";
-import { parseQueryEnvelope } from "../../server/routes/misp_modules.ts";
+import { parseQueryEnvelope, QUERY_BYTES_IN_FLIGHT } from "../../server/routes/misp_modules.ts";
 import { decideVerdictOffThread } from "../../services/verdict_off_thread.ts";
 import { VerdictWorkers } from "../../services/verdict_workers.ts";
 
@@ -114,4 +114,28 @@ Deno.test("FLOWGATE_VERDICT_HANDOVER=busy: a lone verdict stays on the server's 
     sendRest();
     assert.match((await (await slow).json()).error, /blocked/);
   });
+
+  await t.step(
+    "a body over half the parse budget stays on the server's thread all the same",
+    async () => {
+      let sendRest!: () => void;
+      const restSent = new Promise<void>((resolve) => sendRest = resolve);
+      const slowBody = new ReadableStream<Uint8Array>({
+        async start(controller) {
+          controller.enqueue(new TextEncoder().encode(redQuery.slice(0, 10)));
+          await restSent;
+          controller.enqueue(new TextEncoder().encode(redQuery.slice(10)));
+          controller.close();
+        },
+      });
+      const slow = test.request("/query", { method: "POST", body: slowBody });
+      const large = structuredClone(red) as { Event: Record<string, unknown> };
+      large.Event.comment = "x".repeat(QUERY_BYTES_IN_FLIGHT / 2);
+      const answer = await (await mispQuery(test, "flowgate_event_publish", large)).json();
+      assert.match(answer.error, /blocked/);
+      assert.equal(handedOver(test, "decided"), 1, "still the one of the step before");
+      sendRest();
+      assert.match((await (await slow).json()).error, /blocked/);
+    },
+  );
 });
