@@ -2,8 +2,9 @@
  * A verdict Worker: parses a `/query` body's `data`, walks the trigger's workflows on it and
  * hashes the input, all off the server's thread, then hands the verdict and the runs back for the
  * server to store (see `verdict_workers.ts`). It has the engine, the modules and the templates,
- * and no service beyond them: a workflow that asks for MISP, mail, a webhook, an approval or
- * another workflow makes the Worker decline, and the server decides instead. Since the Worker has
+ * and no service beyond them: a workflow that asks for MISP, mail, a webhook, ZeroMQ, an approval,
+ * another workflow or an enrichment lookup makes the Worker decline, and the server decides
+ * instead. Since the Worker has
  * none of those services, nothing is sent anywhere before it declines.
  *
  * @module
@@ -28,16 +29,22 @@ import type {
   VerdictWorkerRequest,
 } from "./verdict_worker_protocol.ts";
 
-/** The services a run here may not have, each reported when a module asks for it. */
-const SERVER_ONLY_SERVICES = [
-  "outboundFetch",
-  "misp",
-  "mail",
-  "zmq",
-  "approvals",
-  "runWorkflow",
-  "enrichmentInputs",
-] as const;
+/** The services a Worker has itself: templates, the clock, the values to redact. */
+type WorkerOwnService = "renderTemplate" | "now" | "secrets";
+
+/**
+ * Every other service, each reported when a module asks for it. A service added to
+ * `ModuleServices` fails the type check here until it is listed.
+ */
+const SERVER_ONLY_SERVICES: Record<Exclude<keyof ModuleServices, WorkerOwnService>, true> = {
+  outboundFetch: true,
+  misp: true,
+  mail: true,
+  zmq: true,
+  approvals: true,
+  runWorkflow: true,
+  enrichmentInputs: true,
+};
 
 /**
  * The Worker's own heap is collected after two idle seconds, before the server's release (three)
@@ -141,7 +148,7 @@ const NO_METRICS = { recordRun: () => {} };
  */
 function workerServices(asked: Set<string>): ModuleServices {
   const services = { renderTemplate, now: Date.now, secrets } as ModuleServices;
-  for (const name of SERVER_ONLY_SERVICES) {
+  for (const name of Object.keys(SERVER_ONLY_SERVICES)) {
     Object.defineProperty(services, name, {
       enumerable: true,
       get: () => {

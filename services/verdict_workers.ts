@@ -115,7 +115,7 @@ export class VerdictWorkers {
     return this.#slots.length;
   }
 
-  /** The requests sent and not answered yet. */
+  /** The requests sent and not answered yet (`/healthz`). */
   get underWay(): number {
     return this.#slots.reduce((sum, slot) => sum + slot.pending.size, 0);
   }

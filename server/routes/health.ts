@@ -37,9 +37,10 @@ export function healthRoutes(
     };
     if (ctx.proxy) body.misp_modules = await ctx.proxy.health();
     // Verdicts are decided on the server's thread while none is ready (at start, or all failed).
-    body.verdict_workers = ctx.verdictWorkers
-      ? { size: ctx.verdictWorkers.size, ready: ctx.verdictWorkers.readyCount }
-      : { size: 0, ready: 0 };
+    const workers = ctx.verdictWorkers;
+    body.verdict_workers = workers
+      ? { size: workers.size, ready: workers.readyCount, under_way: workers.underWay }
+      : { size: 0, ready: 0, under_way: 0 };
     return c.json(body, kvOk ? 200 : 503);
   });
   return app;

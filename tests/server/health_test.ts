@@ -16,7 +16,7 @@ Deno.test("GET /healthz says KV answers and which integrations are on", async ()
   assert.equal(body.integrations.misp, false);
   assert.equal(body.integrations.webhooks, true);
   assert.equal(body.integrations.slack, false);
-  assert.deepEqual(body.verdict_workers, { size: 0, ready: 0 });
+  assert.deepEqual(body.verdict_workers, { size: 0, ready: 0, under_way: 0 });
 });
 
 Deno.test("GET /healthz says how many verdict Workers are ready", async () => {
@@ -24,6 +24,7 @@ Deno.test("GET /healthz says how many verdict Workers are ready", async () => {
   const body = await (await test.request("/healthz")).json();
   assert.equal(body.verdict_workers.size, 2);
   assert.ok(body.verdict_workers.ready >= 1, JSON.stringify(body.verdict_workers));
+  assert.equal(body.verdict_workers.under_way, 0);
 });
 
 Deno.test("GET /healthz checks ZeroMQ for real: FFI granted and the addon loaded", async () => {
