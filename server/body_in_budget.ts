@@ -30,6 +30,8 @@ export interface BodyInBudgetOptions {
    * the few bytes it sent no longer keeps the largest ones waiting for it to end.
    */
   maxTaken?: number;
+  /** Passed to `readBodyBytes`: true for a request from the network. */
+  releaseChunks?: boolean;
 }
 
 /**
@@ -50,7 +52,7 @@ export async function readBodyInBudget(
 ): Promise<Uint8Array<ArrayBuffer>> {
   const declared = declaredLength(request.headers);
   if (declared === undefined) {
-    const bytes = await readBodyBytes(request, limits);
+    const bytes = await readBodyBytes(request, limits, { releaseChunks: options.releaseChunks });
     options.releases.push(await budget.acquire(bytes.length, options.waitLeft()));
     return bytes;
   }
@@ -61,7 +63,10 @@ export async function readBodyInBudget(
   let received = 0;
   const slow = setTimeout(() => held.shrinkTo(received), options.slowBodyMs ?? SLOW_BODY_MS);
   try {
-    return await readBodyBytes(request, limits, (bytesRead) => received = bytesRead);
+    return await readBodyBytes(request, limits, {
+      onProgress: (bytesRead) => received = bytesRead,
+      releaseChunks: options.releaseChunks,
+    });
   } finally {
     clearTimeout(slow);
   }

@@ -40,16 +40,16 @@ export interface OffThreadVerdictOptions {
 }
 
 /**
- * How a verdict off the server's thread ended:
+ * How a verdict off the server's thread ended, with `body`, the same bytes given back by the
+ * Worker (the caller's again, to release or decide on):
  * - `decided`: answered, and the runs stored;
  * - `not-object`: `data` is not a JSON object;
  * - `on-main-thread`: the server's thread must decide (a workflow needs its services, or the
- *   body needs parsing whole), from `body`, the same bytes given back.
+ *   body needs parsing whole), from `body`.
  */
 export type OffThreadVerdict =
-  | { kind: "decided"; verdict: Verdict }
-  | { kind: "not-object" }
-  | { kind: "on-main-thread"; body: Uint8Array<ArrayBuffer> };
+  & { body: Uint8Array<ArrayBuffer> }
+  & ({ kind: "decided"; verdict: Verdict } | { kind: "not-object" } | { kind: "on-main-thread" });
 
 /**
  * Decides on `trigger` in a verdict Worker, then settles the verdict here: its runs counted,
@@ -93,7 +93,7 @@ export async function decideVerdictOffThread(
       const runs = executedRuns(ctx, workflows, answer, query);
       options.onDecided?.();
       await settleVerdict(ctx, trigger, answer.verdict, runs, options.started);
-      return { kind: "decided", verdict: answer.verdict };
+      return { kind: "decided", verdict: answer.verdict, body: answer.body };
     }
     case "main-thread":
       workers.rememberMainThread(workflowKeys);
@@ -101,7 +101,7 @@ export async function decideVerdictOffThread(
     case "unparsed":
       return { kind: "on-main-thread", body: answer.body };
     case "not-object":
-      return { kind: "not-object" };
+      return { kind: "not-object", body: answer.body };
     case "failed":
       throw new VerdictWorkerError(`failed while deciding: ${answer.error}`);
   }

@@ -13,7 +13,7 @@ import { TRIGGERS } from "../../triggers/catalogue.ts";
 import type { TriggerDefinition } from "../../triggers/trigger.ts";
 import { MODULE_NAME_PREFIX, moduleNameOf } from "../../triggers/misp_module_name.ts";
 import { mispAllowlist } from "../auth.ts";
-import { BodyTimeoutError, BodyTooLargeError } from "../body.ts";
+import { BodyTimeoutError, BodyTooLargeError, releaseBuffer } from "../body.ts";
 import { readBodyInBudget } from "../body_in_budget.ts";
 import { sha256HexOffThread } from "../../store/chunks.ts";
 import { BudgetWaitTimeoutError, ByteBudget } from "../../services/byte_budget.ts";
@@ -142,20 +142,30 @@ export function mispModulesRoutes(ctx: MispModulesContext): Hono<AppEnv> {
     // The heap is given back once the process is idle again (see `IdleMemoryRelease`).
     processMemory.begin();
     underWay++;
-    const releases: (() => void)[] = [() => underWay--];
+    // The bodies this request holds are given back once it is answered (see `releaseBuffer`).
+    const owned: Uint8Array[] = [];
+    const releases: (() => void)[] = [() => underWay--, () => owned.forEach(releaseBuffer)];
     try {
       const bytes = await readBodyInBudget(c.req.raw, limits, reading, {
         waitLeft,
         releases,
         maxTaken: QUERY_BYTES_READ / 2,
+        // A request from the network: its chunks are the reader's alone.
+        releaseChunks: true,
       });
+      owned.push(bytes);
       const decided = await deciding.acquire(bytes.length, waitLeft());
       releases.push(decided);
       // Queued runs wait while MISP waits for this answer (see `ForegroundPriority`).
       ctx.foreground.begin();
       releases.push(() => ctx.foreground.end());
       const workers = handsOver(ctx, underWay, bytes.length) ? ctx.verdictWorkers : null;
-      return await answerQuery(ctx, workers, c, bytes, { seen, started, onDecided: decided });
+      return await answerQuery(ctx, workers, c, bytes, {
+        seen,
+        started,
+        onDecided: decided,
+        owned,
+      });
     } catch (error) {
       return c.json({ error: queryFailure(ctx, error, seen, started) });
     } finally {
@@ -195,6 +205,8 @@ interface QueryRequest {
   started: number;
   /** Told once the verdict is reached (the parse budget is given back). */
   onDecided: () => void;
+  /** The bodies the request holds, released once it is answered: a Worker gives one back. */
+  owned: Uint8Array[];
 }
 
 /**
@@ -310,6 +322,7 @@ async function answerOffThread(
     },
     { actor: request.actor, started: request.started, onDecided: request.onDecided },
   );
+  request.owned.push(outcome.body);
   if (outcome.kind === "decided") return answerVerdict(c, outcome.verdict, request.started);
   if (outcome.kind === "not-object") {
     return c.json({ error: `Module "${name}": "data" must be a JSON object` });

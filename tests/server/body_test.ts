@@ -5,6 +5,7 @@ import {
   declaredLength,
   readBodyBytes,
   type ReadBodyOptions,
+  releaseBuffer,
 } from "../../server/body.ts";
 
 const OPTIONS: ReadBodyOptions = { maxBytes: 1_024, idleTimeoutMs: 1_000, totalTimeoutMs: 5_000 };
@@ -63,6 +64,42 @@ Deno.test("readBodyBytes() reads a chunked body whole, in order, without trustin
   const bytes = await readBodyBytes(request(stream), OPTIONS);
   assert.equal(new TextDecoder().decode(bytes), '{"a":1,"b":2}');
   assert.equal(state.cancelled, false);
+});
+
+Deno.test("readBodyBytes() releases the chunks it copied when asked, and only then", async () => {
+  const encoded = (text: string) => new TextEncoder().encode(text);
+  const kept = [encoded('{"a":'), encoded("1}")];
+  const keptBody = await readBodyBytes(request(chunkedStream([...kept]).stream), OPTIONS);
+  assert.deepEqual(kept.map((chunk) => chunk.byteLength), [5, 2]);
+
+  const released = [encoded('{"a":'), encoded("1}")];
+  const releasedBody = await readBodyBytes(request(chunkedStream([...released]).stream), OPTIONS, {
+    releaseChunks: true,
+  });
+  for (const body of [keptBody, releasedBody]) {
+    assert.equal(new TextDecoder().decode(body), '{"a":1}');
+  }
+  assert.deepEqual(released.map((chunk) => chunk.buffer.detached), [true, true]);
+  assert.deepEqual(released.map((chunk) => chunk.byteLength), [0, 0]);
+
+  // A body of one chunk is that chunk itself: it is not released.
+  const single = encoded('{"b":2}');
+  const singleBody = await readBodyBytes(request(chunkedStream([single]).stream), OPTIONS, {
+    releaseChunks: true,
+  });
+  assert.equal(new TextDecoder().decode(singleBody), '{"b":2}');
+});
+
+Deno.test("releaseBuffer() detaches a buffer once, and leaves shared memory alone", () => {
+  const bytes = new Uint8Array(1_000_000).fill(7);
+  const view = bytes.subarray(10, 20);
+  releaseBuffer(bytes);
+  assert.equal(bytes.buffer.detached, true);
+  assert.equal(view.byteLength, 0);
+  releaseBuffer(view);
+  const shared = new Uint8Array(new SharedArrayBuffer(8)).fill(1);
+  releaseBuffer(shared);
+  assert.deepEqual([...shared], [1, 1, 1, 1, 1, 1, 1, 1]);
 });
 
 Deno.test("readBodyBytes() reads no body as no bytes", async () => {

@@ -170,8 +170,41 @@ for (const { where, verdictWorkers } of VERDICT_THREADS) {
       });
     });
 
+    await t.step(
+      "a body in many chunks is stored whole after its chunks are released",
+      async () => {
+        const dataText = JSON.stringify(event);
+        const bytes = new TextEncoder().encode(
+          `{"module": "flowgate_enrichment_before_query", "data": ${dataText}, "params": {}}`,
+        );
+        const chunks = Array.from(
+          { length: Math.ceil(bytes.length / 1_000) },
+          (_, i) => bytes.slice(i * 1_000, (i + 1) * 1_000),
+        );
+        const pending = [...chunks];
+        const response = await test.request("/query", {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: new ReadableStream<Uint8Array>({
+            pull: (controller) => {
+              const next = pending.shift();
+              if (next === undefined) controller.close();
+              else controller.enqueue(next);
+            },
+          }),
+          duplex: "half",
+        } as RequestInit);
+        assert.match((await response.json()).error, /stop-execution/);
+        // Released once copied: the server's own reads get fresh buffers from the network.
+        assert.ok(chunks.every((chunk) => chunk.buffer.detached));
+        const run = (await listRuns(test.kv, { workflowId, limit: 1 })).items[0]!;
+        assert.equal(run.input_hash, await sha256Hex(new TextEncoder().encode(dataText)));
+        assert.deepEqual(await getRunInput(test.kv, run.id), event);
+      },
+    );
+
     await t.step("decided where the test says", () => {
-      assert.equal(offThreadCount(test, "decided"), verdictWorkers ? 3 : 0);
+      assert.equal(offThreadCount(test, "decided"), verdictWorkers ? 4 : 0);
     });
   });
 }
