@@ -22,7 +22,10 @@
  * - `--no-node-red` (`FLOWGATE_BENCH_NODE_RED=0`): leave Node-RED out;
  * - `--only=1k,10k,1k-new,small,hooks`: run only these workloads;
  * - `--cpu-prof=<dir>`: run Flowgate with `--cpu-prof` and write its profile there on exit
- *   (summarise it with `bench/cpu_profile_summary.ts`).
+ *   (summarise it with `bench/cpu_profile_summary.ts`);
+ * - `--client-cpus=<list>`, `--server-cpus=<list>`: pin the load generator, and every server, to
+ *   these CPUs (`taskset` lists such as `2-3`), e.g. a 2-core server beside its client on a
+ *   4-core machine (see `cpu_affinity.ts`).
  *
  * The task runs with `--allow-all`: Deno reads another process's `/proc/<pid>/status` (the
  * servers' memory) only then. About two to three minutes on two quiet cores; `--quick` a minute.
@@ -49,6 +52,7 @@ import {
   throughput,
 } from "./load.ts";
 import { NODE_RED_VERSION, startNodeRed } from "./node_red.ts";
+import { parseCpuList, pinToCpus } from "./cpu_affinity.ts";
 
 const ADMIN_TOKEN = "bench-admin-token-0123456789abcdef";
 const HOOK_TOKEN = "bench-hook-token-0123456789abcdef";
@@ -104,6 +108,9 @@ interface Options {
   nodeRed: boolean;
   only?: Set<string>;
   cpuProfDir?: string;
+  /** CPU lists (`taskset`) for this process, the load generator, and for the servers. */
+  clientCpus?: string;
+  serverCpus?: string;
 }
 
 function parseOptions(): Options {
@@ -115,12 +122,16 @@ function parseOptions(): Options {
   const before = value("--before") ?? env("FLOWGATE_BENCH_BEFORE");
   const only = value("--only");
   const cpuProfDir = value("--cpu-prof");
+  const clientCpus = value("--client-cpus");
+  const serverCpus = value("--server-cpus");
   return {
     scale: quick ? 0.25 : 1,
     ...(before ? { before } : {}),
     nodeRed: flag("--no-node-red") === undefined && env("FLOWGATE_BENCH_NODE_RED") !== "0",
     ...(only ? { only: new Set(only.split(",")) } : {}),
     ...(cpuProfDir ? { cpuProfDir } : {}),
+    ...(clientCpus ? { clientCpus: parseCpuList("--client-cpus", clientCpus) } : {}),
+    ...(serverCpus ? { serverCpus: parseCpuList("--server-cpus", serverCpus) } : {}),
   };
 }
 
@@ -141,6 +152,12 @@ async function createWorkflow(url: string, yaml: string): Promise<void> {
   await response.body?.cancel();
 }
 
+/** `server`, pinned to `--server-cpus` when given. */
+async function pinned<T extends { pid: number }>(options: Options, server: T): Promise<T> {
+  if (options.serverCpus) await pinToCpus(server.pid, options.serverCpus);
+  return server;
+}
+
 function targetOf(kind: TargetKind, name: string, server: BenchServer): Target {
   return {
     kind,
@@ -156,14 +173,16 @@ function targetOf(kind: TargetKind, name: string, server: BenchServer): Target {
 
 async function startTargets(options: Options): Promise<{ targets: Target[]; notes: string[] }> {
   const notes: string[] = [];
-  const targets: Target[] = [targetOf("floor", "floor", await startFloor())];
+  const targets: Target[] = [targetOf("floor", "floor", await pinned(options, await startFloor()))];
   if (options.nodeRed) {
     const prefix = `${
       Deno.env.get("TMPDIR") ?? "/tmp"
     }/flowgate-bench-node-red-${NODE_RED_VERSION}`;
     const red = await startNodeRed({ prefix });
-    if (red.ok) targets.push({ ...targetOf("node-red", "node-red", red), stop: red.stop });
-    else notes.push(`Node-RED left out: ${red.reason}`);
+    if (red.ok) {
+      await pinned(options, red);
+      targets.push({ ...targetOf("node-red", "node-red", red), stop: red.stop });
+    } else notes.push(`Node-RED left out: ${red.reason}`);
   }
   const flowgates: [string, string, string[]][] = [[
     "flowgate",
@@ -172,12 +191,10 @@ async function startTargets(options: Options): Promise<{ targets: Target[]; note
   ]];
   if (options.before) flowgates.push(["flowgate-before", options.before, []]);
   for (const [name, root, denoFlags] of flowgates) {
-    const server = await startFlowgateAt({
-      root,
-      adminToken: ADMIN_TOKEN,
-      hookToken: HOOK_TOKEN,
-      denoFlags,
-    });
+    const server = await pinned(
+      options,
+      await startFlowgateAt({ root, adminToken: ADMIN_TOKEN, hookToken: HOOK_TOKEN, denoFlags }),
+    );
     for (const yaml of Object.values(WORKFLOWS)) await createWorkflow(server.url, yaml);
     targets.push(targetOf("flowgate", name, server));
   }
@@ -559,6 +576,7 @@ function printGoals(
 
 async function main(): Promise<void> {
   const options = parseOptions();
+  if (options.clientCpus) await pinToCpus(Deno.pid, options.clientCpus);
   const runs = (id: string) => options.only === undefined || options.only.has(id);
   const { targets, notes } = await startTargets(options);
   const measured: Measured[] = [];
@@ -570,7 +588,9 @@ async function main(): Promise<void> {
     print(
       `Flowgate HTTP benchmark: ${navigator.hardwareConcurrency} CPUs, Deno ${Deno.version.deno}, ` +
         `targets ${targets.map((target) => target.name).join(", ")}` +
-        (options.scale < 1 ? " (quick)" : ""),
+        (options.scale < 1 ? " (quick)" : "") +
+        (options.clientCpus ? `, load generator on CPUs ${options.clientCpus}` : "") +
+        (options.serverCpus ? `, servers on CPUs ${options.serverCpus}` : ""),
     );
     for (const note of notes) print(`Note: ${note}`);
     if (runs("1k")) {
