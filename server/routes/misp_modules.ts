@@ -149,7 +149,9 @@ export function mispModulesRoutes(ctx: MispModulesContext): Hono<AppEnv> {
     const owned: Uint8Array[] = [];
     const releases: (() => void)[] = [
       () => underWay--,
-      () => underWay > 0 && owned.forEach(releaseBuffer),
+      () => {
+        if (underWay > 0) owned.forEach(releaseBuffer);
+      },
     ];
     try {
       const bytes = await readBodyInBudget(c.req.raw, limits, reading, {
