@@ -184,9 +184,11 @@ Deno.test("a retried action is an attempt of its run: retrying, then success, no
     actor: { kind: "webhook" },
   });
 
-  await waitFor(async () => (await getRun(test.kv, runId!))?.outcome === "retrying", {
-    timeoutMs: 3_000,
-  });
+  // The run is stored first, then its retry is enqueued, then its first attempt recorded.
+  await waitFor(async () => {
+    const run = await getRun(test.kv, runId!);
+    return run?.outcome === "retrying" && (run.attempts?.length ?? 0) > 0;
+  }, { timeoutMs: 3_000 });
   const retrying = await getRun(test.kv, runId!);
   assert.equal(retrying?.attempts?.length, 1);
   assert.equal(retrying?.attempts?.[0]?.ok, false);
